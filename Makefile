@@ -1,0 +1,46 @@
+# SCIM 2.0 provisioning server. `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format migrate revision bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Migrate and serve on the SQLite default (HOST, PORT)
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) ## Run the suite (SQLite; PostgreSQL too when SCIM_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on app/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP) ## Apply Alembic migrations to SCIM_DATABASE_URL
+	$(BIN)/python -m app migrate
+
+revision: $(STAMP) ## Autogenerate a migration: make revision m="what changed"
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""HTTP surface: the only package that imports FastAPI or Starlette."""

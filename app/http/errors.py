@@ -1,0 +1,73 @@
+"""Every failure becomes a SCIM Error envelope (RFC 7644 §3.12): nothing else leaves."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from scim2_models import (
+    InvalidValueException,
+    NotFoundException,
+    SCIMException,
+    UnauthorizedException,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.http.responses import ScimResponse
+from app.scim.errors import InternalErrorException, MethodNotAllowedException
+
+logger = logging.getLogger("app.http")
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def error_response(exc: SCIMException) -> ScimResponse:
+    body = {"schemas": [ERROR_SCHEMA], "status": str(exc.status), "detail": exc.detail}
+    if exc.scim_type:
+        body["scimType"] = exc.scim_type
+    headers: dict[str, str] = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="scim"'
+    if exc.status in (429, 503):
+        headers["Retry-After"] = "1"
+    return ScimResponse(body, status_code=exc.status, headers=headers)
+
+
+async def _scim(_request: Request, exc: Exception) -> ScimResponse:
+    assert isinstance(exc, SCIMException)
+    return error_response(exc)
+
+
+async def _http(_request: Request, exc: Exception) -> ScimResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return error_response(NotFoundException(detail="no such endpoint"))
+    if exc.status_code == 405:
+        return error_response(MethodNotAllowedException())
+    if exc.status_code == 401:
+        return error_response(UnauthorizedException(detail=str(exc.detail)))
+    error = SCIMException(detail=str(exc.detail))
+    error.status = exc.status_code
+    return error_response(error)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> ScimResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = [
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+        for e in exc.errors()[:5]
+    ]
+    return error_response(InvalidValueException(detail="; ".join(parts)))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> ScimResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return error_response(InternalErrorException())
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SCIMException, _scim)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,52 @@
+"""OpenAPI descriptions of SCIM bodies, so /docs shows the real request and response shapes.
+
+Bodies are read raw (to control content types and errors), so FastAPI cannot infer their
+schema: the request body refers to the component the response model registers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scim2_models import Error, ListResponse
+
+from app.scim.resources import ResourceKind
+
+_MEDIA_TYPES = ("application/scim+json", "application/json")
+
+
+def _component(model: type[Any]) -> str:
+    """The component name FastAPI gives a model (non-word characters become ``_``)."""
+    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", model.__name__)
+
+
+def request_body(kind: ResourceKind) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{_component(kind.model)}"}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": schema} for media in _MEDIA_TYPES},
+        }
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Error, "description": description}
+    for code, description in (
+        (400, "Invalid request (scimType says why)"),
+        (401, "Missing or invalid bearer token"),
+        (404, "No such resource"),
+        (409, "Uniqueness conflict"),
+        (412, "If-Match precondition failed"),
+        (413, "Body too large"),
+        (415, "Unsupported content type"),
+    )
+}
+
+
+def responses(kind: ResourceKind, status: int, *, listed: bool = False) -> dict[int | str, Any]:
+    if status == 204:
+        return {**ERRORS}
+    model: Any = ListResponse[kind.model] if listed else kind.model  # type: ignore[name-defined]
+    return {status: {"model": model, "description": "The resource"}, **ERRORS}

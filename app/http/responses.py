@@ -1,0 +1,41 @@
+"""application/scim+json responses, serialised with orjson, with ETag and Location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8"
+
+
+class ScimResponse(Response):
+    media_type = SCIM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def scim(
+    content: Any,
+    *,
+    status_code: int = 200,
+    etag: str | None = None,
+    location: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> ScimResponse:
+    extra = dict(headers or {})
+    if etag is not None:
+        extra["ETag"] = etag
+    if location is not None:
+        extra["Location"] = location
+    return ScimResponse(content, status_code=status_code, headers=extra)
+
+
+def empty(status_code: int, *, etag: str | None = None) -> Response:
+    """204 and 304: no body, still the SCIM media type."""
+    headers = {"content-type": SCIM_MEDIA_TYPE}
+    if etag is not None:
+        headers["ETag"] = etag
+    return Response(status_code=status_code, headers=headers)

@@ -1,0 +1,1 @@
+"""One module per group of endpoints; handlers are dependency -> service -> response."""

@@ -1,0 +1,87 @@
+"""CRUD and list endpoints for one resource type (RFC 7644 §3.3-§3.6), built per kind."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from app.http.deps import BodyDep, ContextDep, IfMatchDep, IfNoneMatchDep, LimitsDep, StoreDep
+from app.http.openapi import request_body, responses
+from app.http.responses import empty, scim
+from app.scim import service
+from app.scim.context import RequestContext
+from app.scim.etag import etag, not_modified
+from app.scim.query import list_query
+from app.scim.resources import ResourceKind
+from app.scim.store import StoredResource
+
+FilterParam = Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")]
+StartIndexParam = Annotated[int | None, Query(alias="startIndex", description="1-based")]
+CountParam = Annotated[int | None, Query(description="Page size")]
+
+
+def _resource(
+    ctx: RequestContext, kind: ResourceKind, stored: StoredResource, *, status_code: int = 200
+) -> Response:
+    body = service.present(ctx, kind, stored)
+    location = body["meta"]["location"] if status_code == 201 else None
+    return scim(body, status_code=status_code, etag=etag(stored.version), location=location)
+
+
+def resource_router(kind: ResourceKind) -> APIRouter:
+    router = APIRouter(prefix=kind.endpoint, tags=[f"{kind.name}s"])
+    name = kind.name.lower()
+
+    @router.post("", status_code=201, operation_id=f"create_{name}",
+                 openapi_extra=request_body(kind), responses=responses(kind, 201))
+    async def create(ctx: ContextDep, store: StoreDep, body: BodyDep) -> Response:
+        stored = await service.create(store, ctx, kind, body)
+        return _resource(ctx, kind, stored, status_code=201)
+
+    @router.get("", operation_id=f"list_{name}s", responses=responses(kind, 200, listed=True))
+    async def list_all(
+        ctx: ContextDep,
+        store: StoreDep,
+        limits: LimitsDep,
+        filter: FilterParam = None,
+        start_index: StartIndexParam = None,
+        count: CountParam = None,
+    ) -> Response:
+        query = list_query(
+            [kind], filter=filter, start_index=start_index, count=count, limits=limits
+        )
+        page = await service.search(store, ctx, query)
+        return scim(service.list_response(ctx, query, page))
+
+    @router.get("/{resource_id}", operation_id=f"get_{name}", responses=responses(kind, 200))
+    async def read(
+        ctx: ContextDep, store: StoreDep, resource_id: str, if_none_match: IfNoneMatchDep = None
+    ) -> Response:
+        stored = await service.get(store, ctx, kind, resource_id)
+        if not_modified(if_none_match, stored.version):
+            return empty(304, etag=etag(stored.version))
+        return _resource(ctx, kind, stored)
+
+    @router.put("/{resource_id}", operation_id=f"replace_{name}",
+                openapi_extra=request_body(kind), responses=responses(kind, 200))
+    async def replace(
+        ctx: ContextDep,
+        store: StoreDep,
+        resource_id: str,
+        body: BodyDep,
+        if_match: IfMatchDep = None,
+    ) -> Response:
+        stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
+        return _resource(ctx, kind, stored)
+
+    @router.delete("/{resource_id}", status_code=204, operation_id=f"delete_{name}",
+                   responses=responses(kind, 204))
+    async def delete(
+        ctx: ContextDep, store: StoreDep, resource_id: str, if_match: IfMatchDep = None
+    ) -> Response:
+        await service.delete(store, ctx, kind, resource_id, if_match)
+        return empty(204)
+
+    return router

@@ -1,0 +1,60 @@
+"""Application factory: builds the engine, the store and the routes once per process.
+
+Run with ``uvicorn app.main:create_app --factory`` (``make run`` does it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app.http import errors
+from app.http.limits import BodySizeLimit
+from app.http.responses import ScimResponse
+from app.http.routers import discovery
+from app.http.routers.resources import resource_router
+from app.scim.resources import KINDS
+from app.settings import Settings
+from app.storage.engine import create_engine
+from app.storage.repository import SqlStore
+
+DESCRIPTION = """SCIM 2.0 (RFC 7643/7644) provisioning API for Okta and Microsoft Entra ID.
+
+Click **Authorize** and paste a bearer token made with `python -m app token create`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logging.getLogger("app").setLevel(settings.log_level.upper())
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="SCIM 2.0 provisioning server",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=ScimResponse,
+    )
+    app.state.settings = settings
+    app.state.store = SqlStore(engine)
+
+    api = APIRouter(prefix=settings.base_path)
+    api.include_router(discovery.router)
+    for kind in KINDS.values():
+        api.include_router(resource_router(kind))
+    app.include_router(api)
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,84 @@
+"""Attribute characteristics (type, caseExact, returned, ...) indexed by lower-cased name.
+
+Built once per resource type from the schemas scim2-models generates, so that the search
+document, projection and the storage attribute map all read one description (RFC 7643 §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scim2_models import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """One attribute or sub-attribute as the schema declares it."""
+
+    name: str
+    type: str
+    multi_valued: bool
+    case_exact: bool
+    returned: str
+    mutability: str
+    sub: dict[str, AttributeSpec] = field(default_factory=dict)
+
+    @property
+    def is_complex(self) -> bool:
+        return self.type == "complex"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaSpec:
+    """The attributes of one schema URN, keyed by lower-cased name."""
+
+    urn: str
+    attributes: dict[str, AttributeSpec]
+
+
+def _spec(attribute: Any) -> AttributeSpec:
+    sub = {s.name.lower(): _spec(s) for s in attribute.sub_attributes or ()}
+    return AttributeSpec(
+        name=attribute.name,
+        type=attribute.type.value,
+        multi_valued=bool(attribute.multi_valued),
+        case_exact=bool(attribute.case_exact),
+        returned=attribute.returned.value if attribute.returned else "default",
+        mutability=attribute.mutability.value if attribute.mutability else "readWrite",
+        sub=sub,
+    )
+
+
+def schema_spec(schema: Schema) -> SchemaSpec:
+    """Index one scim2-models Schema."""
+    return SchemaSpec(
+        urn=str(schema.id),
+        attributes={a.name.lower(): _spec(a) for a in schema.attributes or ()},
+    )
+
+
+COMMON_ATTRIBUTES: dict[str, AttributeSpec] = {
+    "id": AttributeSpec("id", "string", False, True, "always", "readOnly"),
+    "externalid": AttributeSpec("externalId", "string", False, True, "default", "readWrite"),
+    "schemas": AttributeSpec("schemas", "reference", True, True, "always", "readOnly"),
+    "meta": AttributeSpec(
+        "meta",
+        "complex",
+        False,
+        False,
+        "default",
+        "readOnly",
+        sub={
+            "resourcetype": AttributeSpec("resourceType", "string", False, True, "default",
+                                          "readOnly"),
+            "created": AttributeSpec("created", "dateTime", False, False, "default", "readOnly"),
+            "lastmodified": AttributeSpec("lastModified", "dateTime", False, False, "default",
+                                          "readOnly"),
+            "location": AttributeSpec("location", "reference", False, True, "default",
+                                      "readOnly"),
+            "version": AttributeSpec("version", "string", False, True, "default", "readOnly"),
+        },
+    ),
+}
+"""RFC 7643 §3.1 attributes every resource has, which no schema lists."""

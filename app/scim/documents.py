@@ -1,0 +1,87 @@
+"""The stored forms of a resource: the canonical document and its search twin.
+
+The canonical document is what scim2-models dumps after validating a write, minus
+``meta`` (rebuilt from columns at read time, since ``location`` depends on the base URL)
+and minus ``password`` (returned: never; this service provisions, it does not authenticate).
+The search document mirrors it with lower-cased keys, folded case-insensitive strings and
+UTC-normalised dateTimes, so that SQL can compare and order values the way RFC 7644
+§3.4.2.2 wants without per-database collation tricks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scim2_models import Context, Resource
+
+from app.scim.attributes import AttributeSpec
+from app.scim.resources import ResourceKind
+from app.scim.text import fold, instant, parse_instant
+
+_NOT_STORED = frozenset({"meta", "password", "groups"})
+"""meta is rebuilt from columns; password is never returned; User.groups is derived."""
+
+
+def canonical(resource: Resource[Any], context: Context) -> dict[str, Any]:
+    """The JSON document to store for a validated resource (without id and meta)."""
+    dumped = resource.model_dump(scim_ctx=context, mode="json")
+    for key in _NOT_STORED:
+        dumped.pop(key, None)
+    dumped.pop("id", None)
+    return dumped
+
+
+def _search_value(spec: AttributeSpec | None, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_search_value(spec, item) for item in value]
+    if isinstance(value, dict):
+        subs = spec.sub if spec is not None else {}
+        return {k.lower(): _search_value(subs.get(k.lower()), v) for k, v in value.items()}
+    if isinstance(value, str) and spec is not None:
+        if spec.type == "dateTime":
+            return parse_instant(value) or value
+        if not spec.case_exact and spec.type in ("string", "complex"):
+            return fold(value)
+    return value
+
+
+def search_document(kind: ResourceKind, document: dict[str, Any]) -> dict[str, Any]:
+    """The twin of ``document`` that filters and sorting read (see module docstring)."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        extension = kind.extension(key)
+        if extension is not None and isinstance(value, dict):
+            out[key.lower()] = {
+                k.lower(): _search_value(extension.attributes.get(k.lower()), v)
+                for k, v in value.items()
+            }
+        else:
+            out[key.lower()] = _search_value(kind.attribute(key), value)
+    return out
+
+
+def render(
+    kind: ResourceKind,
+    *,
+    resource_id: str,
+    document: dict[str, Any],
+    version: int,
+    created: datetime,
+    last_modified: datetime,
+    location: str,
+) -> dict[str, Any]:
+    """The full SCIM representation of a stored resource, in RFC 7643 attribute order."""
+    out: dict[str, Any] = {"schemas": document.get("schemas", [kind.core.urn]), "id": resource_id}
+    for key, value in document.items():
+        if key not in ("schemas", "id"):
+            out[key] = value
+    out["meta"] = {
+        "resourceType": kind.name,
+        "created": instant(created),
+        "lastModified": instant(last_modified),
+        "location": location,
+        "version": f'W/"{version}"',
+    }
+    return out
+

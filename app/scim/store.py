@@ -1,0 +1,110 @@
+"""The storage contract the SCIM service talks to; ``app.storage`` implements it.
+
+Every method runs inside a ``Transaction`` the service opened, so a write and the reads
+that decide it are one unit: it commits when the ``async with`` block exits cleanly and
+rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from scim2_models.path import FilterNode
+
+from app.scim.resources import ResourceKeys, ResourceKind
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    """A row as the service sees it."""
+
+    id: uuid.UUID
+    resource_type: str
+    version: int
+    created: datetime
+    last_modified: datetime
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceWrite:
+    """What the service asks the store to persist for one resource."""
+
+    document: dict[str, Any]
+    search: dict[str, Any]
+    keys: ResourceKeys
+
+
+@dataclass(frozen=True, slots=True)
+class SortSpec:
+    """``sortBy`` resolved to a path in the search document (RFC 7644 §3.4.2.3)."""
+
+    path: tuple[str, ...]
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A validated list or search request, ready to compile."""
+
+    kinds: Sequence[ResourceKind]
+    filter: FilterNode | None = None
+    sort: SortSpec | None = None
+    start_index: int = 1
+    count: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    resources: list[StoredResource] = field(default_factory=list)
+
+
+class Transaction(Protocol):
+    async def insert(
+        self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
+    ) -> StoredResource:
+        """Insert a new resource; raises UniquenessException when its name key is taken."""
+
+    async def get(
+        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, *, for_update: bool = False
+    ) -> StoredResource | None:
+        """One resource, or None; ``for_update`` locks the row until the transaction ends."""
+
+    async def update(
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        current: StoredResource,
+        write: ResourceWrite,
+        now: datetime,
+    ) -> StoredResource:
+        """Replace a resource's document, bumping its version; raises UniquenessException."""
+
+    async def delete(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> bool:
+        """Delete a resource and what hangs off it; False when there was none."""
+
+    async def list(self, tenant: str, query: ListQuery) -> Page:
+        """Filter, count, sort and page in the database: one WHERE serves count and page."""
+
+
+class Store(Protocol):
+    def transaction(self, *, write: bool) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work; ``write`` asks for a transaction that may write."""
+
+    async def create_token(self, name: str, digest: str, tenant: str) -> None:
+        """Keep a new token's digest; raises UniquenessException for a taken name."""
+
+    async def token_tenant(self, digest: str) -> str | None:
+        """The tenant of a live token with this digest, or None."""
+
+    async def list_tokens(self) -> list[tuple[str, str, datetime]]:
+        """(name, tenant, created) of every live token."""
+
+    async def revoke_token(self, name: str) -> bool:
+        """Forget a token; False when none had this name."""

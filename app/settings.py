@@ -1,0 +1,38 @@
+"""Runtime configuration, read from the environment with the ``SCIM_`` prefix."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn; the README's table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix="SCIM_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./scim.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    base_path: str = Field(default="/scim/v2", description="Path prefix of the SCIM API.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="Absolute URL used in meta.location and $ref; default: from the request.",
+    )
+    default_page_size: int = Field(default=100, ge=1, description="count when none is given.")
+    max_page_size: int = Field(default=1000, ge=1, description="Upper bound on count.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Request bodies above this get 413."
+    )
+    bootstrap_token: str | None = Field(
+        default=None, description="A bearer token accepted besides those made by the CLI."
+    )
+    default_tenant: str = Field(default="default", description="Tenant of the bootstrap token.")
+    max_filter_length: int = Field(default=4096, description="Longest filter accepted.")
+    max_filter_depth: int = Field(default=16, description="Deepest filter nesting accepted.")
+    max_filter_terms: int = Field(default=64, description="Most comparisons in one filter.")
+    max_patch_operations: int = Field(default=1000, description="Most operations in one PATCH.")
+    db_pool_size: int = Field(default=10, description="PostgreSQL connection pool size.")
+    db_statement_timeout_ms: int = Field(
+        default=30_000, description="PostgreSQL statement timeout, in milliseconds."
+    )
+    log_level: str = Field(default="info", description="Logging level of the app.")

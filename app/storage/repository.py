@@ -1,0 +1,202 @@
+"""The SQL implementation of the Store protocol (``app.scim.store``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from scim2_models import UniquenessException
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.scim.resources import ResourceKind
+from app.scim.store import ListQuery, Page, ResourceWrite, StoredResource
+from app.storage.engine import WRITE_OPTION, is_sqlite
+from app.storage.filter_sql import compile_filter
+from app.storage.tables import ResourceRow, TokenRow
+
+resources = ResourceRow.__table__  # type: ignore[attr-defined]
+tokens = TokenRow.__table__  # type: ignore[attr-defined]
+
+_READ_COLUMNS = (
+    resources.c.id,
+    resources.c.resource_type,
+    resources.c.version,
+    resources.c.created,
+    resources.c.last_modified,
+    resources.c.document,
+)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _stored(row: Any) -> StoredResource:
+    return StoredResource(
+        id=row.id,
+        resource_type=row.resource_type,
+        version=row.version,
+        created=_aware(row.created),
+        last_modified=_aware(row.last_modified),
+        document=row.document,
+    )
+
+
+def _uniqueness(kind: ResourceKind) -> UniquenessException:
+    return UniquenessException(
+        detail=f"a {kind.name} with this {kind.name_attribute} already exists"
+    )
+
+
+def _columns(write: ResourceWrite) -> dict[str, Any]:
+    return {
+        "name_key": write.keys.name_key,
+        "external_id": write.keys.external_id,
+        "active": write.keys.active,
+        "display_name": write.keys.display_name,
+        "document": write.document,
+        "search": write.search,
+    }
+
+
+class SqlTransaction:
+    """One open transaction on one connection."""
+
+    def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:
+        self.connection = connection
+        self.sqlite = sqlite
+
+    def _one(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> Any:
+        return sa.and_(
+            resources.c.id == resource_id,
+            resources.c.tenant == tenant,
+            resources.c.resource_type == kind.name,
+        )
+
+    async def insert(
+        self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
+    ) -> StoredResource:
+        values = {
+            "id": uuid.uuid4(),
+            "tenant": tenant,
+            "resource_type": kind.name,
+            "version": 1,
+            "created": now,
+            "last_modified": now,
+            **_columns(write),
+        }
+        try:
+            async with self.connection.begin_nested():
+                await self.connection.execute(resources.insert().values(**values))
+        except IntegrityError as exc:
+            raise _uniqueness(kind) from exc
+        return StoredResource(values["id"], kind.name, 1, now, now, write.document)
+
+    async def get(
+        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, *, for_update: bool = False
+    ) -> StoredResource | None:
+        query = sa.select(*_READ_COLUMNS).where(self._one(tenant, kind, resource_id))
+        if for_update and not self.sqlite:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _stored(row) if row is not None else None
+
+    async def update(
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        current: StoredResource,
+        write: ResourceWrite,
+        now: datetime,
+    ) -> StoredResource:
+        version = current.version + 1
+        statement = (
+            resources.update()
+            .where(self._one(tenant, kind, current.id))
+            .values(version=version, last_modified=now, **_columns(write))
+        )
+        try:
+            async with self.connection.begin_nested():
+                await self.connection.execute(statement)
+        except IntegrityError as exc:
+            raise _uniqueness(kind) from exc
+        return StoredResource(current.id, kind.name, version, current.created, now, write.document)
+
+    async def delete(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> bool:
+        result = await self.connection.execute(
+            resources.delete().where(self._one(tenant, kind, resource_id))
+        )
+        return bool(result.rowcount)
+
+    async def list(self, tenant: str, query: ListQuery) -> Page:
+        where = sa.and_(
+            resources.c.tenant == tenant,
+            resources.c.resource_type.in_([k.name for k in query.kinds]),
+        )
+        if query.filter is not None:
+            where = sa.and_(where, compile_filter(query.kinds, query.filter))
+        total = (
+            await self.connection.execute(sa.select(sa.func.count()).select_from(resources).where(where))
+        ).scalar_one()
+        if query.count <= 0:
+            return Page(total=total)
+        page = (
+            sa.select(*_READ_COLUMNS)
+            .where(where)
+            .order_by(resources.c.created, resources.c.id)
+            .offset(query.start_index - 1)
+            .limit(query.count)
+        )
+        rows = (await self.connection.execute(page)).all()
+        return Page(total=total, resources=[_stored(row) for row in rows])
+
+
+class SqlStore:
+    """Opens transactions and keeps tokens; built once per process by ``app.main``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine.url)
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
+        engine = self._writer if write else self.engine
+        async with engine.begin() as connection:
+            yield SqlTransaction(connection, sqlite=self.sqlite)
+
+    async def create_token(self, name: str, digest: str, tenant: str) -> None:
+        row = {"id": uuid.uuid4(), "name": name, "digest": digest, "tenant": tenant,
+               "created": datetime.now(UTC)}
+        try:
+            async with self._writer.begin() as connection:
+                await connection.execute(tokens.insert().values(**row))
+        except IntegrityError as exc:
+            raise UniquenessException(detail=f"a token named {name!r} exists") from exc
+
+    async def token_tenant(self, digest: str) -> str | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(tokens.c.digest, tokens.c.tenant).where(tokens.c.digest == digest)
+                )
+            ).first()
+        return row.tenant if row is not None else None
+
+    async def list_tokens(self) -> list[tuple[str, str, datetime]]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(tokens.c.name, tokens.c.tenant, tokens.c.created).order_by(tokens.c.name)
+            )
+            return [(r.name, r.tenant, _aware(r.created)) for r in rows]
+
+    async def revoke_token(self, name: str) -> bool:
+        async with self._writer.begin() as connection:
+            result = await connection.execute(tokens.delete().where(tokens.c.name == name))
+        return bool(result.rowcount)
