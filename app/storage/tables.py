@@ -72,3 +72,26 @@ class TokenRow(SQLModel, table=True):
     digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     tenant: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+
+
+class MembershipRow(SQLModel, table=True):
+    """One direct member of one group: adding or removing a member touches one row.
+
+    Deleting either side deletes the row (ON DELETE CASCADE), so a deleted user leaves
+    its groups and a deleted group leaves the groups it was nested in.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.Index("ix_memberships_member_id", "member_id"),)
+
+    group_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))

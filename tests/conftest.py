@@ -1,0 +1,161 @@
+"""Shared fixtures: the database backend is a parameter, every test runs on each one.
+
+SQLite always runs; PostgreSQL runs when ``SCIM_TEST_POSTGRES_URL`` is set (``.ci/run``
+sets it). Each backend is migrated once per session with Alembic; each test starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.main import create_app
+from app.settings import Settings
+from app.storage.migrations import upgrade
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+BASE = "https://scim.test/scim/v2"
+
+POSTGRES_URL = os.environ.get("SCIM_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        await connection.execute(sa.text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database of one backend, shared by the session."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "scim.db"
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        assert POSTGRES_URL is not None
+        url = POSTGRES_URL
+        asyncio.run(_reset_postgres_schema(url))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+async def _truncate(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        tables = [t for t in ("memberships", "resources", "tokens")
+                  if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))]
+        if url.startswith("sqlite"):
+            for table in tables:
+                await connection.execute(sa.text(f"DELETE FROM {table}"))
+        else:
+            await connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    await engine.dispose()
+
+
+MakeApp = Callable[..., FastAPI]
+
+
+@pytest.fixture
+async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
+    """Build an app on the test database with settings overridden per test."""
+    built: list[FastAPI] = []
+
+    def build(**overrides: Any) -> FastAPI:
+        settings = Settings(database_url=database_url, bootstrap_token=TOKEN, **overrides)
+        app = create_app(settings)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        await app.state.store.engine.dispose()
+    await _truncate(database_url)
+
+
+@pytest.fixture
+async def app(make_app: MakeApp) -> FastAPI:
+    return make_app()
+
+
+def client_for(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(
+        transport=transport, base_url="https://scim.test", headers=headers if headers is not None else AUTH
+    )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An authenticated client talking to the app through the real ASGI stack."""
+    async with client_for(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app, headers={}) as c:
+        yield c
+
+
+def user_payload(user_name: str = "bjensen", **extra: Any) -> dict[str, Any]:
+    return {"schemas": [USER_SCHEMA], "userName": user_name, **extra}
+
+
+CreateUser = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def create_user(client: httpx.AsyncClient) -> CreateUser:
+    """POST a user and return its representation; fails the test on anything but 201."""
+
+    async def create(user_name: str = "bjensen", **extra: Any) -> dict[str, Any]:
+        response = await client.post("/scim/v2/Users", json=user_payload(user_name, **extra))
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return create
+
+
+def assert_scim_error(response: httpx.Response, status: int, scim_type: str | None = None) -> None:
+    """The RFC 7644 §3.12 envelope, with a string status and the expected scimType."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/scim+json; charset=utf-8"
+    body = response.json()
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type
+    assert "detail" in body
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings come from the fixtures, never from the developer's shell."""
+    for key in list(os.environ):
+        if key.startswith("SCIM_") and key != "SCIM_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
+    yield
