@@ -66,8 +66,11 @@ def backend(database_url: str) -> str:
 async def _truncate(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        tables = [t for t in ("memberships", "resources", "tokens")
-                  if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))]
+        tables = [
+            t
+            for t in ("memberships", "resources", "tokens")
+            if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
+        ]
         if url.startswith("sqlite"):
             for table in tables:
                 await connection.execute(sa.text(f"DELETE FROM {table}"))
@@ -104,7 +107,9 @@ async def app(make_app: MakeApp) -> FastAPI:
 def client_for(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(
-        transport=transport, base_url="https://scim.test", headers=headers if headers is not None else AUTH
+        transport=transport,
+        base_url="https://scim.test",
+        headers=headers if headers is not None else AUTH,
     )
 
 

@@ -38,7 +38,7 @@ class SchemaSpec:
 
 
 def _spec(attribute: Any) -> AttributeSpec:
-    sub = {s.name.lower(): _spec(s) for s in attribute.sub_attributes or ()}
+    sub = {str(s.name).lower(): _spec(s) for s in attribute.sub_attributes or ()}
     return AttributeSpec(
         name=attribute.name,
         type=attribute.type.value,
@@ -54,7 +54,7 @@ def schema_spec(schema: Schema) -> SchemaSpec:
     """Index one scim2-models Schema."""
     return SchemaSpec(
         urn=str(schema.id),
-        attributes={a.name.lower(): _spec(a) for a in schema.attributes or ()},
+        attributes={str(a.name).lower(): _spec(a) for a in schema.attributes or ()},
     )
 
 
@@ -70,13 +70,14 @@ COMMON_ATTRIBUTES: dict[str, AttributeSpec] = {
         "default",
         "readOnly",
         sub={
-            "resourcetype": AttributeSpec("resourceType", "string", False, True, "default",
-                                          "readOnly"),
+            "resourcetype": AttributeSpec(
+                "resourceType", "string", False, True, "default", "readOnly"
+            ),
             "created": AttributeSpec("created", "dateTime", False, False, "default", "readOnly"),
-            "lastmodified": AttributeSpec("lastModified", "dateTime", False, False, "default",
-                                          "readOnly"),
-            "location": AttributeSpec("location", "reference", False, True, "default",
-                                      "readOnly"),
+            "lastmodified": AttributeSpec(
+                "lastModified", "dateTime", False, False, "default", "readOnly"
+            ),
+            "location": AttributeSpec("location", "reference", False, True, "default", "readOnly"),
             "version": AttributeSpec("version", "string", False, True, "default", "readOnly"),
         },
     ),

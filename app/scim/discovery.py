@@ -62,8 +62,10 @@ def service_provider_config(caps: Capabilities, base_url: str) -> dict[str, Any]
         ],
     )
     out = config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json")
-    out["meta"] = {"resourceType": "ServiceProviderConfig",
-                   "location": f"{base_url}/ServiceProviderConfig"}
+    out["meta"] = {
+        "resourceType": "ServiceProviderConfig",
+        "location": f"{base_url}/ServiceProviderConfig",
+    }
     return out
 
 
@@ -71,8 +73,10 @@ def _resource_type(kind: ResourceKind, base_url: str) -> dict[str, Any]:
     out = ResourceType.from_resource(kind.model).model_dump(
         scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json"
     )
-    out["meta"] = {"resourceType": "ResourceType",
-                   "location": f"{base_url}/ResourceTypes/{kind.name}"}
+    out["meta"] = {
+        "resourceType": "ResourceType",
+        "location": f"{base_url}/ResourceTypes/{kind.name}",
+    }
     return out
 
 

@@ -84,4 +84,3 @@ def render(
         "version": f'W/"{version}"',
     }
     return out
-

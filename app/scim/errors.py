@@ -21,7 +21,6 @@ from scim2_models import (
     UniquenessException,
 )
 
-
 __all__ = [
     "InternalErrorException",
     "MethodNotAllowedException",
@@ -82,7 +81,7 @@ def from_validation_error(exc: ValidationError) -> SCIMException:
     types; everything else about a value is ``invalidValue`` (RFC 7644 §3.12).
     """
     errors = exc.errors(include_url=False)
-    first = errors[0] if errors else {}
+    first: dict[str, Any] = dict(errors[0]) if errors else {}
     kind = str(first.get("type", ""))
     scim_type = kind.removeprefix("scim_")
     detail = "; ".join(_describe(e) for e in errors[:5])

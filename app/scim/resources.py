@@ -57,8 +57,13 @@ class ResourceKind:
         )
 
 
-def _kind(name: str, model: type[Resource[Any]], core: type[Resource[Any]],
-          extensions: tuple[Any, ...], name_attribute: str) -> ResourceKind:
+def _kind(
+    name: str,
+    model: type[Resource[Any]],
+    core: type[Resource[Any]],
+    extensions: tuple[Any, ...],
+    name_attribute: str,
+) -> ResourceKind:
     return ResourceKind(
         name=name,
         endpoint=f"/{name}s",

@@ -40,7 +40,9 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 30_000) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 30_000
+) -> AsyncEngine:
     """Build the engine for ``url``; the only place that knows per-backend connection setup."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})

@@ -142,7 +142,9 @@ class SqlTransaction:
         if query.filter is not None:
             where = sa.and_(where, compile_filter(query.kinds, query.filter))
         total = (
-            await self.connection.execute(sa.select(sa.func.count()).select_from(resources).where(where))
+            await self.connection.execute(
+                sa.select(sa.func.count()).select_from(resources).where(where)
+            )
         ).scalar_one()
         if query.count <= 0:
             return Page(total=total)
@@ -172,8 +174,13 @@ class SqlStore:
             yield SqlTransaction(connection, sqlite=self.sqlite)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
-        row = {"id": uuid.uuid4(), "name": name, "digest": digest, "tenant": tenant,
-               "created": datetime.now(UTC)}
+        row = {
+            "id": uuid.uuid4(),
+            "name": name,
+            "digest": digest,
+            "tenant": tenant,
+            "created": datetime.now(UTC),
+        }
         try:
             async with self._writer.begin() as connection:
                 await connection.execute(tokens.insert().values(**row))

@@ -39,10 +39,19 @@ class ResourceRow(SQLModel, table=True):
             "name_key",
             unique=True,
         ),
-        sa.Index("ix_resources_tenant_resource_type_external_id", "tenant", "resource_type",
-                 "external_id"),
-        sa.Index("ix_resources_tenant_resource_type_created_id", "tenant", "resource_type",
-                 "created", "id"),
+        sa.Index(
+            "ix_resources_tenant_resource_type_external_id",
+            "tenant",
+            "resource_type",
+            "external_id",
+        ),
+        sa.Index(
+            "ix_resources_tenant_resource_type_created_id",
+            "tenant",
+            "resource_type",
+            "created",
+            "id",
+        ),
     )
 
     id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))

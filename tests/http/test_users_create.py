@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import BASE, ENTERPRISE, USER_SCHEMA, CreateUser, assert_scim_error, user_payload
+from tests.conftest import (
+    BASE,
+    ENTERPRISE,
+    USER_SCHEMA,
+    CreateUser,
+    assert_scim_error,
+    user_payload,
+)
 
 
-async def test_create_returns_201_with_location_etag_and_resource(client: httpx.AsyncClient) -> None:
+async def test_create_returns_201_with_location_etag_and_resource(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/scim/v2/Users", json=user_payload("bjensen"))
     assert response.status_code == 201
     body = response.json()
@@ -73,7 +82,9 @@ async def test_duplicate_user_name_in_other_case_is_409_uniqueness(
     assert_scim_error(response, 409, "uniqueness")
 
 
-async def test_unicode_case_variants_collide(client: httpx.AsyncClient, create_user: CreateUser) -> None:
+async def test_unicode_case_variants_collide(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
     await create_user("zoë")
     response = await client.post("/scim/v2/Users", json=user_payload("ZOË"))
     assert_scim_error(response, 409, "uniqueness")

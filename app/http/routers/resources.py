@@ -34,8 +34,13 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     router = APIRouter(prefix=kind.endpoint, tags=[f"{kind.name}s"])
     name = kind.name.lower()
 
-    @router.post("", status_code=201, operation_id=f"create_{name}",
-                 openapi_extra=request_body(kind), responses=responses(kind, 201))
+    @router.post(
+        "",
+        status_code=201,
+        operation_id=f"create_{name}",
+        openapi_extra=request_body(kind),
+        responses=responses(kind, 201),
+    )
     async def create(ctx: ContextDep, store: StoreDep, body: BodyDep) -> Response:
         stored = await service.create(store, ctx, kind, body)
         return _resource(ctx, kind, stored, status_code=201)
@@ -64,8 +69,12 @@ def resource_router(kind: ResourceKind) -> APIRouter:
             return empty(304, etag=etag(stored.version))
         return _resource(ctx, kind, stored)
 
-    @router.put("/{resource_id}", operation_id=f"replace_{name}",
-                openapi_extra=request_body(kind), responses=responses(kind, 200))
+    @router.put(
+        "/{resource_id}",
+        operation_id=f"replace_{name}",
+        openapi_extra=request_body(kind),
+        responses=responses(kind, 200),
+    )
     async def replace(
         ctx: ContextDep,
         store: StoreDep,
@@ -76,8 +85,12 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
         return _resource(ctx, kind, stored)
 
-    @router.delete("/{resource_id}", status_code=204, operation_id=f"delete_{name}",
-                   responses=responses(kind, 204))
+    @router.delete(
+        "/{resource_id}",
+        status_code=204,
+        operation_id=f"delete_{name}",
+        responses=responses(kind, 204),
+    )
     async def delete(
         ctx: ContextDep, store: StoreDep, resource_id: str, if_match: IfMatchDep = None
     ) -> Response:
