@@ -88,7 +88,8 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
     built: list[FastAPI] = []
 
     def build(**overrides: Any) -> FastAPI:
-        settings = Settings(database_url=database_url, bootstrap_token=TOKEN, **overrides)
+        values: dict[str, Any] = {"database_url": database_url, "bootstrap_token": TOKEN}
+        settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         built.append(app)
         return app

@@ -10,9 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from scim2_models import UniquenessException
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.scim.errors import ServiceUnavailableException
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, StoredResource
 from app.storage.engine import WRITE_OPTION, is_sqlite
@@ -22,6 +24,9 @@ from app.storage.tables import ResourceRow, TokenRow
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
 
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
+"""Failures of the database or the way to it, as opposed to errors in a statement."""
+
 _READ_COLUMNS = (
     resources.c.id,
     resources.c.resource_type,
@@ -30,6 +35,15 @@ _READ_COLUMNS = (
     resources.c.last_modified,
     resources.c.document,
 )
+
+
+@asynccontextmanager
+async def _available() -> AsyncIterator[None]:
+    """A database that cannot be reached is 503, which identity providers retry."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise ServiceUnavailableException(detail="the database is unavailable") from exc
 
 
 def _aware(value: datetime) -> datetime:
@@ -169,8 +183,9 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
+        """A unit of work; a database that cannot be reached is 503, which IdPs retry."""
         engine = self._writer if write else self.engine
-        async with engine.begin() as connection:
+        async with _available(), engine.begin() as connection:
             yield SqlTransaction(connection, sqlite=self.sqlite)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
@@ -188,7 +203,7 @@ class SqlStore:
             raise UniquenessException(detail=f"a token named {name!r} exists") from exc
 
     async def token_tenant(self, digest: str) -> str | None:
-        async with self.engine.connect() as connection:
+        async with _available(), self.engine.connect() as connection:
             row = (
                 await connection.execute(
                     sa.select(tokens.c.digest, tokens.c.tenant).where(tokens.c.digest == digest)

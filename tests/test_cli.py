@@ -1,0 +1,44 @@
+"""python -m app token create|list|revoke."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.cli import main
+
+
+@pytest.fixture
+def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SCIM_DATABASE_URL", database_url)
+    return database_url
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_token_create_prints_the_token_once_and_list_shows_its_name(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(capsys, "token", "create", "--name", "cli-okta")
+    token = out.strip()
+    assert code == 0 and len(token) >= 32
+    code, out, _ = _run(capsys, "token", "list")
+    assert "cli-okta" in out and token not in out
+    assert _run(capsys, "token", "revoke", "cli-okta")[0] == 0
+
+
+def test_token_create_with_a_taken_name_fails(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(capsys, "token", "create", "--name", "cli-dup")[0] == 0
+    code, _, err = _run(capsys, "token", "create", "--name", "cli-dup")
+    assert code == 1 and "exists" in err
+    _run(capsys, "token", "revoke", "cli-dup")
+
+
+def test_revoking_an_unknown_token_fails(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "token", "revoke", "never-made")
+    assert code == 1 and "no token" in err
