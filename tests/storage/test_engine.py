@@ -1,0 +1,51 @@
+"""Per-backend engine behaviour the rest of the code relies on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.storage.engine import create_engine
+from app.storage.tables import TokenRow
+
+tokens = TokenRow.__table__  # type: ignore[attr-defined]
+
+
+def _token(name: str) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "name": name,
+        "digest": uuid.uuid4().hex * 2,
+        "tenant": "t",
+        "created": datetime.now(UTC),
+    }
+
+
+async def test_savepoint_rollback_undoes_only_the_inner_work(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            await connection.execute(tokens.insert().values(**_token("outer")))
+            inner = await connection.begin_nested()
+            await connection.execute(tokens.insert().values(**_token("inner")))
+            await inner.rollback()
+            names = (await connection.execute(sa.select(tokens.c.name))).scalars().all()
+            await outer.rollback()
+        assert names == ["outer"]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        async with engine.connect() as connection:
+            foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        assert (foreign_keys, journal) == (1, "wal")
+    finally:
+        await engine.dispose()
