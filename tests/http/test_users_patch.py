@@ -139,7 +139,9 @@ async def test_replace_multi_valued_attribute_replaces_all_values(
 ) -> None:
     user = await _user(create_user)
     new = {"value": "only@example.com", "type": "work"}
-    body = (await patch_user(user["id"], {"op": "replace", "path": "emails", "value": [new]})).json()
+    body = (
+        await patch_user(user["id"], {"op": "replace", "path": "emails", "value": [new]})
+    ).json()
     assert body["emails"] == [new]
 
 

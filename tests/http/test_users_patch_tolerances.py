@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 import pytest
 
 from tests.conftest import ENTERPRISE, USER_SCHEMA, CreateUser, PatchUser, assert_scim_error
@@ -48,7 +49,9 @@ async def test_boolean_strings_are_read_as_booleans(
     expected: bool,
 ) -> None:
     user = await create_user("bjensen", active=not expected)
-    body = (await patch_user(user["id"], {"op": "replace", "path": "active", "value": value})).json()
+    body = (
+        await patch_user(user["id"], {"op": "replace", "path": "active", "value": value})
+    ).json()
     assert body["active"] is expected
     assert "boolean_string" in _names(debug_log)
 

@@ -44,7 +44,9 @@ def test_changing_an_immutable_value_already_set_is_mutability() -> None:
 
 
 def test_group_display_name_is_patched_like_any_attribute() -> None:
-    operations = _parse(GROUP, {"op": "Replace", "value": {"id": str(GROUP_ID), "displayName": "x"}})
+    operations = _parse(
+        GROUP, {"op": "Replace", "value": {"id": str(GROUP_ID), "displayName": "x"}}
+    )
     write = service.patched(CTX, GROUP, _group(), operations)
     assert write is not None
     assert write.document["displayName"] == "x"
@@ -64,7 +66,11 @@ def test_split_separates_member_operations_in_request_order() -> None:
 
 def test_apply_leaves_the_given_resource_untouched() -> None:
     stored = StoredResource(
-        GROUP_ID, "User", 1, datetime.now(UTC), datetime.now(UTC),
+        GROUP_ID,
+        "User",
+        1,
+        datetime.now(UTC),
+        datetime.now(UTC),
         {"schemas": [USER_SCHEMA], "userName": "bjensen"},
     )
     resource = service.load(USER, stored)
