@@ -214,3 +214,21 @@ async def test_patch_of_unknown_user_is_404(patch_user: PatchUser) -> None:
     op = {"op": "replace", "path": "nickName", "value": "x"}
     response = await patch_user("2819c223-7f76-453a-919d-413861904646", op)
     assert response.status_code == 404
+
+
+async def test_service_provider_config_advertises_patch(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/scim/v2/ServiceProviderConfig")).json()
+    assert body["patch"] == {"supported": True}
+
+
+async def test_patch_accepts_projection_parameters(
+    create_user: CreateUser, patch_user: PatchUser, client: httpx.AsyncClient
+) -> None:
+    """attributes/excludedAttributes are accepted on PATCH (RFC 7644 §3.9)."""
+    user = await create_user()
+    body = {"schemas": [], "Operations": [{"op": "add", "path": "title", "value": "x"}]}
+    response = await client.patch(
+        f"/scim/v2/Users/{user['id']}", params={"attributes": "userName,title"}, json=body
+    )
+    assert response.status_code == 200
+    assert response.json()["title"] == "x"

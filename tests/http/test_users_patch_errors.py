@@ -147,3 +147,13 @@ async def test_more_operations_than_the_limit_is_400_saying_why(make_app: MakeAp
         assert "at most 2 in one request" in response.json()["detail"]
         accepted = await client.patch(f"/scim/v2/Users/{user_id}", json=patch_request(*ops[:2]))
         assert accepted.status_code == 200
+
+
+async def test_user_name_taken_by_another_user_is_409_uniqueness(
+    create_user: CreateUser, patch_user: PatchUser
+) -> None:
+    await create_user("bjensen")
+    other = await create_user("jsmith")
+    op = {"op": "replace", "path": "userName", "value": "BJENSEN"}
+    assert_scim_error(await patch_user(other["id"], op), 409, "uniqueness")
+
