@@ -58,6 +58,7 @@ def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
     if not isinstance(raw, dict):
         return [raw]
     policy.lowercase_op(raw)
+    policy.remove_by_value(raw)
     policy.pathless_id_and_schemas(kind, raw, resource_id)
     policy.boolean_strings(kind, raw)
     prepared = policy.empty_manager_removes(kind, raw)
@@ -138,8 +139,9 @@ def apply(
     """The patched copy of ``resource`` and whether an operation changed it.
 
     Operations apply in order on a copy, so a failing one leaves ``resource`` as it was
-    (RFC 7644 §3.5.2: "all or none"). Errors are SCIMExceptions with the scimType of
-    RFC 7644 §3.12 (noTarget, mutability, invalidValue, invalidPath).
+    (RFC 7644 §3.5.2 and RFC 5789 §2: a PATCH applies atomically). Errors are
+    SCIMExceptions with the scimType of RFC 7644 §3.12 (noTarget, mutability, invalidValue,
+    invalidPath).
     """
     patched = resource.model_copy(deep=True)
     changed = False

@@ -69,10 +69,7 @@ def drop_server_owned(payload: dict[str, Any]) -> None:
 # accept or refuse.
 
 PATCH_POLICY = ScimPolicy(remove_value_as_filter=ScimPolicy.RemoveValue.apply)
-"""Entra removes multi-valued entries by value: ``{"op":"Remove","path":"emails","value":[...]}``.
-
-Test: tests/http/test_users_patch_tolerances.py::test_remove_with_value_removes_matching_entries.
-"""
+"""The scim2-models policy PATCH requests are read under (see ``remove_by_value``)."""
 
 _CREATE_UNMATCHED = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
@@ -109,10 +106,23 @@ def lowercase_op(operation: dict[str, Any]) -> None:
     Test: tests/http/test_users_patch_tolerances.py::test_capitalised_ops_are_applied.
     """
     key = _key(operation, "op")
-    op = operation[key] if key is not None else None
+    if key is None:
+        return
+    op = operation[key]
     if isinstance(op, str) and op != op.lower() and op.lower() in (*_WRITES, "remove"):
-        operation[key] = op.lower()  # type: ignore[index]
+        operation[key] = op.lower()
         _fired("capitalised_op")
+
+
+def remove_by_value(operation: dict[str, Any]) -> None:
+    """Let a remove name the entries to remove in ``value`` (``PATCH_POLICY`` applies it).
+
+    RFC 7644 §3.5.2.2 selects with a path filter only; Entra's legacy mode sends
+    ``{"op":"Remove","path":"members","value":[{"value":"id"}]}``.
+    Test: tests/http/test_users_patch_tolerances.py::test_remove_by_value_removes_entries.
+    """
+    if _op(operation) == "remove" and _member(operation, "value") is not None:
+        _fired("remove_by_value")
 
 
 def pathless_id_and_schemas(

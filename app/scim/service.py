@@ -116,7 +116,7 @@ def patched(
     """What to store after ``operations``, or None when the document would not change.
 
     The result is validated like a PUT body, so a PATCH can store nothing a PUT could not
-    (RFC 7644 §3.5.2: "the resulting resource ... MUST be valid").
+    (RFC 7644 §3.5.2: operations must respect the attributes' schema and mutability).
     """
     resource, changed = patching.apply(load(kind, current), operations)
     if not changed:

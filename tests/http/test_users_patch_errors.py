@@ -156,4 +156,3 @@ async def test_user_name_taken_by_another_user_is_409_uniqueness(
     other = await create_user("jsmith")
     op = {"op": "replace", "path": "userName", "value": "BJENSEN"}
     assert_scim_error(await patch_user(other["id"], op), 409, "uniqueness")
-

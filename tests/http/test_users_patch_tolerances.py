@@ -169,8 +169,8 @@ async def test_okta_pathless_deactivate_sets_active_false(
     assert body["active"] is False
 
 
-async def test_remove_with_value_removes_matching_entries(
-    create_user: CreateUser, patch_user: PatchUser
+async def test_remove_by_value_removes_entries(
+    create_user: CreateUser, patch_user: PatchUser, debug_log: pytest.LogCaptureFixture
 ) -> None:
     """Entra's legacy remove names the entries in ``value`` rather than in a path filter."""
     emails = [{"value": "a@example.com"}, {"value": "b@example.com"}]
@@ -178,3 +178,4 @@ async def test_remove_with_value_removes_matching_entries(
     op = {"op": "Remove", "path": "emails", "value": [{"value": "a@example.com"}]}
     body = (await patch_user(user["id"], op)).json()
     assert body["emails"] == [{"value": "b@example.com"}]
+    assert "remove_by_value" in _names(debug_log)
