@@ -165,3 +165,25 @@ def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if key.startswith("SCIM_") and key != "SCIM_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
     yield
+
+
+def patch_request(*operations: dict[str, Any]) -> dict[str, Any]:
+    """A PatchOp body (RFC 7644 §3.5.2) carrying ``operations``."""
+    return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
+
+
+PatchUser = Callable[..., Awaitable[httpx.Response]]
+
+
+@pytest.fixture
+def patch_user(client: httpx.AsyncClient) -> PatchUser:
+    """PATCH a user with some operations; returns the response whatever its status."""
+
+    async def patch(
+        user_id: str, *operations: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await client.patch(
+            f"/scim/v2/Users/{user_id}", json=patch_request(*operations), headers=headers
+        )
+
+    return patch

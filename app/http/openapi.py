@@ -31,6 +31,33 @@ def request_body(kind: ResourceKind) -> dict[str, Any]:
     }
 
 
+def patch_body() -> dict[str, Any]:
+    """A PatchOp body (RFC 7644 §3.5.2), described inline: no response model registers it."""
+    operation = {
+        "type": "object",
+        "required": ["op"],
+        "properties": {
+            "op": {"type": "string", "enum": ["add", "remove", "replace"]},
+            "path": {"type": "string"},
+            "value": {},
+        },
+    }
+    schema = {
+        "type": "object",
+        "required": ["Operations"],
+        "properties": {
+            "schemas": {"type": "array", "items": {"type": "string"}},
+            "Operations": {"type": "array", "items": operation},
+        },
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": schema} for media in _MEDIA_TYPES},
+        }
+    }
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Error, "description": description}
     for code, description in (

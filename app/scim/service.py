@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidSyntaxException, NotFoundException, Resource
 
+from app.scim import patch as patching
 from app.scim import policy
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
 from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
-from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource
+from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
 
 
 def _now() -> datetime:
@@ -104,6 +105,67 @@ async def replace(
             return current
         write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
         return await tx.update(ctx.tenant, kind, current, write, _now())
+
+
+def patched(
+    ctx: RequestContext,
+    kind: ResourceKind,
+    current: StoredResource,
+    operations: patching.Operations,
+) -> ResourceWrite | None:
+    """What to store after ``operations``, or None when the document would not change.
+
+    The result is validated like a PUT body, so a PATCH can store nothing a PUT could not
+    (RFC 7644 §3.5.2: operations must respect the attributes' schema and mutability).
+    """
+    resource, changed = patching.apply(load(kind, current), operations)
+    if not changed:
+        return None
+    context = Context.RESOURCE_REPLACEMENT_REQUEST
+    result = validate(ctx, kind, resource.model_dump(scim_ctx=context, mode="json"), context)
+    write = to_write(kind, result, context)
+    return None if write.document == current.document else write
+
+
+async def patch_locked(
+    tx: Transaction,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    current: StoredResource,
+    operations: patching.Operations,
+) -> StoredResource:
+    """Apply operations to a row ``tx`` holds locked; version and lastModified move only
+    when the document changed (RFC 7644 §3.14). Groups call this for non-member operations.
+    """
+    write = patched(ctx, kind, current, operations)
+    if write is None:
+        return current
+    return await tx.update(ctx.tenant, kind, current, write, _now())
+
+
+async def patch(
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    resource_id: str,
+    payload: Any,
+    if_match: str | None,
+    *,
+    max_operations: int,
+) -> StoredResource:
+    """PATCH (RFC 7644 §3.5.2): all operations apply or none, on a locked row.
+
+    The row lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) makes concurrent
+    PATCHes of one resource apply one after the other, so none loses another's update.
+    """
+    parsed = parse_id(kind, resource_id)
+    operations = patching.parse(kind, payload, str(parsed), max_operations)
+    async with store.transaction(write=True) as tx:
+        current = await tx.get(ctx.tenant, kind, parsed, for_update=True)
+        if current is None:
+            raise _not_found(kind, resource_id)
+        check_if_match(if_match, current.version)
+        return await patch_locked(tx, ctx, kind, current, operations)
 
 
 async def delete(

@@ -15,7 +15,7 @@ router = APIRouter(tags=["Discovery"])
 
 def capabilities(settings: SettingsDep) -> Capabilities:
     return Capabilities(
-        patch=False,
+        patch=True,
         sort=False,
         max_results=settings.max_page_size,
         default_page_size=settings.default_page_size,

@@ -7,8 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from app.http.deps import BodyDep, ContextDep, IfMatchDep, IfNoneMatchDep, LimitsDep, StoreDep
-from app.http.openapi import request_body, responses
+from app.http.deps import (
+    BodyDep,
+    ContextDep,
+    IfMatchDep,
+    IfNoneMatchDep,
+    LimitsDep,
+    SettingsDep,
+    StoreDep,
+)
+from app.http.openapi import patch_body, request_body, responses
 from app.http.responses import empty, scim
 from app.scim import service
 from app.scim.context import RequestContext
@@ -20,6 +28,12 @@ from app.scim.store import StoredResource
 FilterParam = Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")]
 StartIndexParam = Annotated[int | None, Query(alias="startIndex", description="1-based")]
 CountParam = Annotated[int | None, Query(description="Page size")]
+PatchAttributesParam = Annotated[
+    str | None, Query(alias="attributes", description="RFC 7644 §3.9, comma-separated")
+]
+PatchExcludedParam = Annotated[
+    str | None, Query(alias="excludedAttributes", description="RFC 7644 §3.9, comma-separated")
+]
 
 
 def _resource(
@@ -83,6 +97,30 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         if_match: IfMatchDep = None,
     ) -> Response:
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
+        return _resource(ctx, kind, stored)
+
+    @router.patch(
+        "/{resource_id}",
+        operation_id=f"patch_{name}",
+        openapi_extra=patch_body(),
+        responses=responses(kind, 200),
+    )
+    async def patch(
+        ctx: ContextDep,
+        store: StoreDep,
+        settings: SettingsDep,
+        resource_id: str,
+        body: BodyDep,
+        if_match: IfMatchDep = None,
+        attributes: PatchAttributesParam = None,
+        excluded_attributes: PatchExcludedParam = None,
+    ) -> Response:
+        limit = settings.max_patch_operations
+        stored = await service.patch(
+            store, ctx, kind, resource_id, body, if_match, max_operations=limit
+        )
+        # MERGE(projection): project with app.scim.projection using `attributes` and
+        # `excluded_attributes` (RFC 7644 §3.9) once that module is in this branch.
         return _resource(ctx, kind, stored)
 
     @router.delete(

@@ -1,0 +1,155 @@
+"""PATCH requests (RFC 7644 §3.5.2) read and applied with scim2-models, generic over kinds.
+
+Three steps, kept apart so a resource type can route some operations elsewhere (Groups
+keep ``members`` as rows, not in the document):
+
+- ``parse``: the raw body, after the Okta/Entra tolerances of ``app.scim.policy``, into
+  operations validated against the kind's model (paths, mutability, required, values);
+- ``split``: the operations on one attribute, separated from the rest;
+- ``apply``: the operations run on a copy of a loaded resource, all or none.
+
+The service (``app.scim.service.patch``) loads, applies, validates the result and writes
+it in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from scim2_models import (
+    Context,
+    InvalidSyntaxException,
+    InvalidValueException,
+    PatchOp,
+    PatchOperation,
+    Resource,
+    SCIMException,
+    ScimPolicy,
+)
+
+from app.scim import policy
+from app.scim.errors import from_validation_error
+from app.scim.resources import ResourceKind
+
+Operations = list[PatchOperation[Any]]
+
+
+def _raw_operations(body: Any, max_operations: int) -> tuple[str, list[Any]] | None:
+    """The key and list of ``Operations``; refuses a request over the configured limit."""
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="a PATCH body must be a PatchOp JSON object")
+    key = next((k for k in body if isinstance(k, str) and k.lower() == "operations"), None)
+    if key is None or not isinstance(body[key], list):
+        return None
+    if len(body[key]) > max_operations:
+        # Not tooMany: RFC 7644 §3.12 keeps it for filters yielding too many results.
+        raise InvalidValueException(
+            detail=f"this PATCH carries {len(body[key])} operations; the server applies at "
+            f"most {max_operations} in one request (SCIM_MAX_PATCH_OPERATIONS): "
+            "send them in several requests"
+        )
+    return key, body[key]
+
+
+def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
+    """One raw operation after the PATCH tolerances, as one or more raw operations."""
+    if not isinstance(raw, dict):
+        return [raw]
+    policy.lowercase_op(raw)
+    policy.remove_by_value(raw)
+    policy.pathless_id_and_schemas(kind, raw, resource_id)
+    policy.boolean_strings(kind, raw)
+    prepared = policy.empty_manager_removes(kind, raw)
+    for operation in prepared:
+        policy.manager_as_string(kind, operation)
+    return prepared
+
+
+def _request_error(exc: ValidationError) -> SCIMException:
+    """A PatchOp that is not one (wrong message schema) is invalidSyntax (RFC 7644 §3.12)."""
+    errors = exc.errors(include_url=False)
+    if errors and errors[0]["type"] == "schema_error" and not errors[0]["loc"]:
+        return InvalidSyntaxException(detail=errors[0]["msg"])
+    return from_validation_error(exc)
+
+
+def parse(kind: ResourceKind, body: Any, resource_id: str, max_operations: int) -> Operations:
+    """Validate a PATCH body for ``kind``: every error any resource would have is raised here.
+
+    ``resource_id`` is the id in the URL, which a pathless value may repeat (Okta).
+    """
+    raw = _raw_operations(body, max_operations)
+    if raw is not None:
+        key, operations = raw
+        body = {
+            **body,
+            key: [op for item in operations for op in _prepared(kind, item, resource_id)],
+        }
+    try:
+        message = PatchOp.__class_getitem__(kind.model).model_validate(
+            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=policy.PATCH_POLICY
+        )
+    except ValidationError as exc:
+        raise _request_error(exc) from None
+    return list(message.operations or [])
+
+
+def split(
+    operations: Sequence[PatchOperation[Any]], attribute: str
+) -> tuple[Operations, Operations]:
+    """(operations whose path names ``attribute``, the others), each in request order.
+
+    The hook for Groups: ``members`` operations become membership rows while the rest is
+    applied to the document. Attribute names compare case-insensitively (RFC 7643 §2.1).
+    Pathless values naming ``attribute`` are not split: the caller decides what they mean.
+    """
+    lowered = attribute.lower()
+    named = [op for op in operations if _names(op, lowered)]
+    rest = [op for op in operations if not _names(op, lowered)]
+    return named, rest
+
+
+def _names(operation: PatchOperation[Any], lowered: str) -> bool:
+    parts = operation.path.parts if operation.path is not None else ()
+    return bool(parts) and parts[0].lower() == lowered
+
+
+def _tidy(exc: SCIMException) -> SCIMException:
+    """Drop pydantic's documentation links from a detail built from a ValidationError."""
+    lines = [line for line in exc.detail.splitlines() if "errors.pydantic.dev" not in line]
+    if len(lines) == len(exc.detail.splitlines()):
+        return exc
+    return type(exc)(detail=" ".join(line.strip() for line in lines))
+
+
+def _apply_one(resource: Resource[Any], operation: PatchOperation[Any]) -> bool:
+    message = PatchOp.__class_getitem__(type(resource)).model_construct(operations=[operation])
+
+    def run(scim_policy: ScimPolicy) -> bool:
+        return bool(message.patch(resource, scim_policy))
+
+    return policy.unmatched_filter_creates(operation, run)
+
+
+def apply(
+    resource: Resource[Any], operations: Sequence[PatchOperation[Any]]
+) -> tuple[Resource[Any], bool]:
+    """The patched copy of ``resource`` and whether an operation changed it.
+
+    Operations apply in order on a copy, so a failing one leaves ``resource`` as it was
+    (RFC 7644 §3.5.2 and RFC 5789 §2: a PATCH applies atomically). Errors are
+    SCIMExceptions with the scimType of RFC 7644 §3.12 (noTarget, mutability, invalidValue,
+    invalidPath).
+    """
+    patched = resource.model_copy(deep=True)
+    changed = False
+    try:
+        for operation in operations:
+            changed = _apply_one(patched, operation) or changed
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    except SCIMException as exc:
+        raise _tidy(exc) from None
+    return patched, changed
