@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Migrate and serve on the SQLite default (HOST, PORT)
+run: $(STAMP) ## Migrate and serve (HOST, PORT; HTTPS when SCIM_SSL_CERTFILE/KEYFILE are set)
 	$(BIN)/python -m app migrate
-	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
+	$(BIN)/python -m app serve --host $(HOST) --port $(PORT) \
+		$(if $(SCIM_SSL_CERTFILE),--ssl-certfile '$(SCIM_SSL_CERTFILE)') \
+		$(if $(SCIM_SSL_KEYFILE),--ssl-keyfile '$(SCIM_SSL_KEYFILE)')
 
 test: $(STAMP) ## Run the suite (SQLite; PostgreSQL too when SCIM_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
