@@ -37,6 +37,6 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="Logging level of the app.")
     ssl_certfile: str | None = Field(
-        default=None, description="PEM certificate (chain) file: when set with the key, serve HTTPS."
+        default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -81,12 +82,15 @@ def _environment(database_url: str, token: str, extra: dict[str, str]) -> dict[s
     return env
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], server: LiveServer, verify: str | bool) -> None:
+def _wait_until_up(
+    process: subprocess.Popen[bytes], server: LiveServer, verify: ssl.SSLContext | bool
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     url = f"{server.base_url}/ServiceProviderConfig"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log.read_text()}")
+            log = server.log.read_text()
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log}")
         try:
             if httpx.get(url, headers=server.headers, verify=verify, timeout=2).status_code == 200:
                 return
@@ -112,7 +116,7 @@ def serve(
     *,
     token: str = "live-token",
     env: dict[str, str] | None = None,
-    verify: str | bool = True,
+    verify: ssl.SSLContext | bool = True,
 ) -> Iterator[LiveServer]:
     """Migrate, then run ``python -m app serve`` until the block exits.
 

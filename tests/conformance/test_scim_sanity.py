@@ -34,7 +34,7 @@ def sanity_report(live_server: LiveServer) -> dict[str, Any]:
         "--strict", "--i-accept-side-effects", "--json-output", "--timeout", "30",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert done.stdout.strip(), f"scim-sanity printed no report (rc {done.returncode}):\n{done.stderr}"
+    assert done.stdout.strip(), f"no report (rc {done.returncode}):\n{done.stderr}"
     report: dict[str, Any] = json.loads(done.stdout)
     return report
 
