@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
-_MISSING = object()
+MISSING = object()
 
 
 def substitute(value: Any, saved: dict[str, str]) -> Any:
@@ -41,10 +41,10 @@ def lookup(document: Any, dotted: str) -> Any:
         elif isinstance(current, dict):
             keys = {k.lower(): k for k in current}
             if part.lower() not in keys:
-                return _MISSING
+                return MISSING
             current = current[keys[part.lower()]]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
@@ -54,8 +54,8 @@ def mismatch(expected: Any, actual: Any, where: str = "$") -> str | None:
         if not isinstance(actual, dict):
             return f"{where}: expected an object, got {actual!r}"
         for key, value in expected.items():
-            found = lookup(actual, key) if "." not in key else actual.get(key, _MISSING)
-            if found is _MISSING:
+            found = lookup(actual, key) if "." not in key else actual.get(key, MISSING)
+            if found is MISSING:
                 return f"{where}.{key}: missing"
             problem = mismatch(value, found, f"{where}.{key}")
             if problem:
@@ -81,11 +81,11 @@ def _problems(step: dict[str, Any], response: httpx.Response, saved: dict[str, s
     problems = []
     if "body" in step and (problem := mismatch(substitute(step["body"], saved), body)):
         problems.append(problem)
-    problems += [f"{p}: missing" for p in step.get("present", []) if lookup(body, p) is _MISSING]
+    problems += [f"{p}: missing" for p in step.get("present", []) if lookup(body, p) is MISSING]
     problems += [
         f"{p}: expected absent, got {lookup(body, p)!r}"
         for p in step.get("absent", [])
-        if lookup(body, p) not in (_MISSING, None, [], {})
+        if lookup(body, p) not in (MISSING, None, [], {})
     ]
     for path, size in step.get("length", {}).items():
         found = lookup(body, path)
@@ -115,5 +115,5 @@ async def replay(client: httpx.AsyncClient, base_path: str, transcript: dict[str
         )
         for name, path in step.get("save", {}).items():
             value = lookup(response.json(), path)
-            assert value is not _MISSING, f"step {number}: nothing at {path} to save as {name}"
+            assert value is not MISSING, f"step {number}: nothing at {path} to save as {name}"
             saved[name] = str(value)
