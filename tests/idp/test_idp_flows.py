@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.idp.replay import replay
+from tests.idp.idp_replay import replay
 
 HERE = Path(__file__).parent
 FILES = sorted(p for folder in ("okta", "entra") for p in (HERE / folder).glob("*.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.idp.replay import MISSING, lookup, mismatch, substitute
+from tests.idp.idp_replay import MISSING, lookup, mismatch, substitute
 
 
 def test_fragment_with_a_wrong_value_mismatches() -> None:
