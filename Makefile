@@ -7,10 +7,10 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate revision bench clean
+.PHONY: help install run test conformance lint format migrate revision bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Migrate and serve on the SQLite default (HOST, PORT)
+run: $(STAMP) ## Migrate and serve (HOST, PORT; HTTPS when SCIM_SSL_CERTFILE/KEYFILE are set)
 	$(BIN)/python -m app migrate
-	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
+	$(BIN)/python -m app serve --host $(HOST) --port $(PORT) \
+		$(if $(SCIM_SSL_CERTFILE),--ssl-certfile '$(SCIM_SSL_CERTFILE)') \
+		$(if $(SCIM_SSL_KEYFILE),--ssl-keyfile '$(SCIM_SSL_KEYFILE)')
 
 test: $(STAMP) ## Run the suite (SQLite; PostgreSQL too when SCIM_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
+
+conformance: $(STAMP) ## Only the external suites, IdP transcripts, HTTPS and /docs browser tests
+	$(BIN)/pytest tests/conformance tests/idp tests/http/test_https.py tests/http/test_docs_browser.py
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on app/
 	$(BIN)/ruff check .

@@ -55,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--ssl-certfile", default=None)
-    serve.add_argument("--ssl-keyfile", default=None)
+    serve.add_argument("--ssl-certfile", default=None, help="default: SCIM_SSL_CERTFILE")
+    serve.add_argument("--ssl-keyfile", default=None, help="default: SCIM_SSL_KEYFILE")
     return parser
 
 
@@ -74,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             factory=True,
             host=args.host,
             port=args.port,
-            ssl_certfile=args.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile,
+            ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
             log_level=settings.log_level,
         )
         return 0

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.http import errors
+from app.http import docs, errors
 from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
 from app.http.routers import discovery
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=ScimResponse,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = SqlStore(engine)
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for kind in KINDS.values():
         api.include_router(resource_router(kind))
     app.include_router(api)
+    docs.install(app)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -36,3 +36,7 @@ class Settings(BaseSettings):
         default=30_000, description="PostgreSQL statement timeout, in milliseconds."
     )
     log_level: str = Field(default="info", description="Logging level of the app.")
+    ssl_certfile: str | None = Field(
+        default=None, description="PEM certificate chain; with the key set, serve HTTPS."
+    )
+    ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")

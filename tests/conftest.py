@@ -187,3 +187,20 @@ def patch_user(client: httpx.AsyncClient) -> PatchUser:
         )
 
     return patch
+
+
+@pytest.fixture(scope="session")
+def live_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of the current backend for the live server alone (``<db>_live`` on PostgreSQL)."""
+    from tests.live import live_database
+
+    return live_database(database_url, tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``python -m app serve`` on a free loopback port, stopped at the end of the session."""
+    from tests.live import serve
+
+    with serve(live_database_url, tmp_path_factory.mktemp("live-log") / "server.log") as server:
+        yield server
