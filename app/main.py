@@ -16,6 +16,7 @@ from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
 from app.http.routers import discovery
 from app.http.routers.resources import resource_router
+from app.scim import policy
 from app.scim.resources import KINDS
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -28,6 +29,7 @@ Click **Authorize** and paste a bearer token made with `python -m app token crea
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    policy.accept_internal_email_domains()
     logging.getLogger("app").setLevel(settings.log_level.upper())
     engine = create_engine(
         settings.database_url,

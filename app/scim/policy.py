@@ -323,3 +323,39 @@ def manager_as_string(kind: ResourceKind, operation: dict[str, Any]) -> None:
         operation[key] = _wrap_reference(kind, resolve(kind, path), value)
     elif isinstance(value, dict):
         operation[key] = {k: _wrap_reference(kind, resolve(kind, k), v) for k, v in value.items()}
+
+
+def foreign_schema_urns(kind: ResourceKind, payload: dict[str, Any]) -> None:
+    """Drop schema URNs this service does not know when the payload carries none of their data.
+
+    Entra lists ``http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group``
+    in ``schemas`` when it creates a group, with no attribute under it.
+    Test: tests/http/test_users_create.py::test_foreign_schema_urn_without_data_is_ignored.
+    """
+    schemas = payload.get("schemas")
+    if not isinstance(schemas, list):
+        return
+    known = {urn.lower() for urn in kind.schema_urns}
+    carried = {key.lower() for key in payload}
+    kept = [
+        urn
+        for urn in schemas
+        if not isinstance(urn, str) or urn.lower() in known or urn.lower() in carried
+    ]
+    if len(kept) != len(schemas):
+        payload["schemas"] = kept
+        _fired("foreign_schema_urns")
+
+
+def accept_internal_email_domains() -> None:
+    """Accept e-mail addresses on special-use domains such as ``.local`` and ``.test``.
+
+    pydantic's EmailStr (used by scim2-models for ``emails.value``) refuses them through
+    email-validator's list of special-use domains, yet identity providers provision them:
+    Okta's own documentation creates ``test.user@okta.local``. RFC 7643 §4.1.2 only asks for
+    RFC 5321 syntax, which these addresses have. Called once by ``app.main.create_app``.
+    Test: tests/http/test_users_create.py::test_email_on_a_local_domain_is_accepted.
+    """
+    import email_validator
+
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.clear()

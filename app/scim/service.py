@@ -47,6 +47,7 @@ def validate(
     if not isinstance(payload, dict):
         raise InvalidSyntaxException(detail="the request body must be a JSON object")
     policy.drop_server_owned(payload)
+    policy.foreign_schema_urns(kind, payload)
     policy.manager_reference(payload, ctx.endpoint_url(kind))
     try:
         return kind.model.model_validate(payload, scim_ctx=context)

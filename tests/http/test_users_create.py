@@ -112,3 +112,35 @@ async def test_malformed_json_is_400_invalid_syntax(client: httpx.AsyncClient) -
 async def test_json_array_body_is_400_invalid_syntax(client: httpx.AsyncClient) -> None:
     response = await client.post("/scim/v2/Users", json=[1, 2])
     assert_scim_error(response, 400, "invalidSyntax")
+
+
+async def test_foreign_schema_urn_without_data_is_ignored(client: httpx.AsyncClient) -> None:
+    foreign = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User"
+    payload = user_payload("bjensen")
+    payload["schemas"].append(foreign)
+    response = await client.post("/scim/v2/Users", json=payload)
+    assert response.status_code == 201, response.text
+    assert foreign not in response.json()["schemas"]
+
+
+async def test_foreign_schema_urn_with_data_is_refused(client: httpx.AsyncClient) -> None:
+    foreign = "urn:example:params:scim:schemas:extension:custom:2.0:User"
+    payload = user_payload("bjensen", **{foreign: {"badge": "7"}})
+    payload["schemas"].append(foreign)
+    response = await client.post("/scim/v2/Users", json=payload)
+    assert_scim_error(response, 400, "invalidValue")
+
+
+async def test_email_on_a_local_domain_is_accepted(client: httpx.AsyncClient) -> None:
+    payload = user_payload(
+        "test.user@okta.local", emails=[{"value": "test.user@okta.local", "primary": True}]
+    )
+    response = await client.post("/scim/v2/Users", json=payload)
+    assert response.status_code == 201, response.text
+
+
+async def test_malformed_email_is_400_invalid_value(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/scim/v2/Users", json=user_payload("a", emails=[{"value": "not an address"}])
+    )
+    assert_scim_error(response, 400, "invalidValue")
