@@ -16,6 +16,7 @@ from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
 from app.http.routers import discovery
 from app.http.routers.resources import resource_router
+from app.http.routers.search import search_router
 from app.scim.resources import KINDS
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(discovery.router)
     for kind in KINDS.values():
         api.include_router(resource_router(kind))
+        api.include_router(search_router([kind], f"{kind.endpoint}/.search"))
+    api.include_router(search_router(list(KINDS.values()), "/.search"))
     app.include_router(api)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
