@@ -91,7 +91,9 @@ class Dialect:
         """``doc @> fragment`` where the backend has an index for it, else None."""
         if self.sqlite:
             return None
-        return sa.type_coerce(doc, JSONB).op("@>")(sa.cast(sa.literal(fragment, JSONB), JSONB))
+        return sa.type_coerce(doc, JSONB).op("@>", is_comparison=True)(
+            sa.cast(sa.literal(fragment, JSONB), JSONB)
+        )
 
     def ordered(self, expression: Any, kind: ValueType = "string") -> Any:
         """Strings in code-point order: PostgreSQL's default collation is not (COLLATE "C")."""

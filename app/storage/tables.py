@@ -43,6 +43,12 @@ class ResourceRow(SQLModel, table=True):
                  "external_id"),
         sa.Index("ix_resources_tenant_resource_type_created_id", "tenant", "resource_type",
                  "created", "id"),
+        sa.Index(
+            "ix_resources_search",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "jsonb_path_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
