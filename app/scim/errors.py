@@ -21,7 +21,6 @@ from scim2_models import (
     UniquenessException,
 )
 
-
 __all__ = [
     "InternalErrorException",
     "MethodNotAllowedException",

@@ -3,8 +3,8 @@
 The order is (sort key, id): non-caseExact strings sort on their folded form (that is what
 the search document and the folded columns hold), in code-point order on both databases;
 a missing value sorts last ascending and first descending (the whole order reversed, as
-scim2-models' ``SearchRequest.sort`` does); ties are broken by id ascending so pages are
-stable. A cursor resumes strictly after (or before) an anchor ``(key, id)`` with a keyset
+scim2-models' ``SearchRequest.sort`` does); ties are broken by id, in the same direction, so
+pages are stable. A cursor resumes strictly after (or before) an anchor ``(key, id)`` with a keyset
 predicate instead of OFFSET, so a deep page costs what the first page costs.
 """
 
@@ -77,47 +77,37 @@ def sort_key(kinds: Sequence[ResourceKind], spec: SortSpec | None, dialect: Dial
     return SortKey(sa.case(*cases), True, spec.descending)
 
 
-def _components(key: SortKey) -> list[tuple[Any, bool]]:
-    """(expression, descending) in ORDER BY order: null flag, key, id."""
-    parts: list[tuple[Any, bool]] = []
+def _components(key: SortKey) -> list[Any]:
+    """ORDER BY components: null flag (when the key may be missing), key, id."""
+    parts: list[Any] = []
     if key.nullable:
-        parts.append((sa.case((key.expr.is_(None), 1), else_=0), key.descending))
-    parts.append((key.expr, key.descending))
-    parts.append((ROW_ID, False))
+        parts.append(sa.case((key.expr.is_(None), 1), else_=0))
+    parts.append(key.expr)
+    parts.append(ROW_ID)
     return parts
 
 
 def order_by(key: SortKey, *, backwards: bool = False) -> list[Any]:
-    """ORDER BY clauses; ``backwards`` reverses every component (for previous pages)."""
-    return [
-        expr.desc() if descending != backwards else expr.asc()
-        for expr, descending in _components(key)
-    ]
-
-
-def _anchor_values(key: SortKey, anchor: Anchor) -> list[Any]:
-    values: list[Any] = []
-    if key.nullable:
-        values.append(1 if anchor.key is None else 0)
-    values.append(anchor.key)
-    values.append(anchor.id)
-    return values
+    """Every component in one direction, so the keyset is one row-value comparison that an
+    index on (key, id) serves; ``backwards`` reverses it (for previous pages)."""
+    descending = key.descending != backwards
+    return [part.desc() if descending else part.asc() for part in _components(key)]
 
 
 def beyond(key: SortKey, anchor: Anchor, *, backwards: bool = False) -> sa.ColumnElement[bool]:
     """Rows strictly after ``anchor`` in the order (strictly before when ``backwards``).
 
-    Lexicographic on the components; a NULL key component is skipped because every
-    row sharing the anchor's null flag has a NULL key too.
+    ``(flag, key, id) > (:flag, :key, :id)``; with a missing anchor key the key component
+    is left out, since every row sharing the anchor's null flag has no key either.
     """
-    alternatives = []
-    equal: list[Any] = []
-    for (expr, descending), value in zip(
-        _components(key), _anchor_values(key, anchor), strict=True
-    ):
-        if value is None:
-            continue
-        later = expr < value if descending != backwards else expr > value
-        alternatives.append(sa.and_(*equal, later))
-        equal.append(expr == value)
-    return sa.or_(*alternatives)
+    parts = _components(key)
+    values: list[Any] = [anchor.key, anchor.id]
+    if key.nullable:
+        values.insert(0, 1 if anchor.key is None else 0)
+    if anchor.key is None:
+        parts, values = (
+            [p for i, p in enumerate(parts) if i != len(parts) - 2],
+            [v for i, v in enumerate(values) if i != len(values) - 2],
+        )
+    left, right = sa.tuple_(*parts), sa.tuple_(*values)
+    return left < right if key.descending != backwards else left > right

@@ -152,12 +152,20 @@ class SqlTransaction:
         key = sort_key(query.kinds, query.sort, dialect)
         if query.cursor_mode:
             return await self._keyset(where, key, query, total)
-        page = (
-            sa.select(*_READ_COLUMNS)
+        # Offset over ids only (an index-only scan on PostgreSQL), then fetch the page's
+        # documents: a deep startIndex skips index entries, not heap rows.
+        window = (
+            sa.select(resources.c.id)
             .where(where)
             .order_by(*order_by(key))
             .offset(query.start_index - 1)
             .limit(query.count)
+            .subquery()
+        )
+        page = (
+            sa.select(*_READ_COLUMNS)
+            .join_from(window, resources, window.c.id == resources.c.id)
+            .order_by(*order_by(key))
         )
         rows = (await self.connection.execute(page)).all()
         return Page(total=total, resources=[_stored(row) for row in rows])

@@ -32,7 +32,9 @@ async def test_users_search_filters_sorts_pages_and_projects(
     assert "title" not in body["Resources"][0]
 
 
-async def test_root_search_spans_served_types(client: httpx.AsyncClient, bulk_users: BulkUsers) -> None:
+async def test_root_search_spans_served_types(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
     await bulk_users([{"userName": "a"}, {"userName": "b"}])
     response = await client.post("/scim/v2/.search", json={"schemas": [SEARCH], "count": 10})
     assert response.status_code == 200, response.text
@@ -44,7 +46,9 @@ async def test_search_pages_with_cursor(client: httpx.AsyncClient, bulk_users: B
     await bulk_users([{"userName": f"u{i}"} for i in range(3)])
     first = (await client.post("/scim/v2/Users/.search", json={"cursor": "", "count": 2})).json()
     second = (
-        await client.post("/scim/v2/Users/.search", json={"cursor": first["nextCursor"], "count": 2})
+        await client.post(
+            "/scim/v2/Users/.search", json={"cursor": first["nextCursor"], "count": 2}
+        )
     ).json()
     assert len(first["Resources"]) + len(second["Resources"]) == 3
     assert "nextCursor" not in second

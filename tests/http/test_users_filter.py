@@ -22,7 +22,7 @@ async def _list(client: httpx.AsyncClient, expression: str) -> httpx.Response:
         ('urn:example:unknown:2.0:User:x eq "y"', "x"),
         ('active gt "x"', "active"),
         ('active eq "yes"', "active"),
-        ('title eq 1', "title"),
+        ("title eq 1", "title"),
         ('name eq "x"', "name"),
         ('userName pr and emails[bogus eq "x"]', "bogus"),
         ('title[value eq "x"]', "title"),

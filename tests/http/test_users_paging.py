@@ -38,7 +38,9 @@ async def test_paging_1050_users_by_100_returns_each_exactly_once(
     assert len(seen) == 1050
 
 
-async def test_count_zero_returns_only_total(client: httpx.AsyncClient, bulk_users: BulkUsers) -> None:
+async def test_count_zero_returns_only_total(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
     await bulk_users(_users(3))
     body = await _page(client, count=0)
     assert body["totalResults"] == 3
@@ -51,7 +53,9 @@ async def test_negative_count_means_zero(client: httpx.AsyncClient, bulk_users: 
     assert (await _page(client, count=-5))["itemsPerPage"] == 0
 
 
-async def test_start_index_below_one_means_one(client: httpx.AsyncClient, bulk_users: BulkUsers) -> None:
+async def test_start_index_below_one_means_one(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
     await bulk_users(_users(3))
     body = await _page(client, startIndex=-3, count=1)
     assert body["startIndex"] == 1
@@ -96,7 +100,9 @@ async def test_previous_cursor_returns_the_previous_page(
 ) -> None:
     await bulk_users(_users(7))
     pages = await _walk(client, count=3, filter='userName sw "user"')
-    back = await _page(client, cursor=pages[2]["previousCursor"], count=3, filter='userName sw "user"')
+    back = await _page(
+        client, cursor=pages[2]["previousCursor"], count=3, filter='userName sw "user"'
+    )
     assert back["Resources"] == pages[1]["Resources"]
     assert back["nextCursor"] and back["previousCursor"]
 

@@ -27,24 +27,39 @@ def _row(kind: ResourceKind, name: str) -> dict[str, object]:
     document = {"schemas": [schema], kind.name_attribute: name}
     now = datetime.now(UTC)
     return {
-        "id": uuid.uuid4(), "tenant": "default", "resource_type": kind.name, "version": 1,
-        "created": now, "last_modified": now, "name_key": fold(name), "external_id": None,
-        "active": None, "display_name": name if kind is GROUP else None,
-        "document": document, "search": search_document(kind, document),
+        "id": uuid.uuid4(),
+        "tenant": "default",
+        "resource_type": kind.name,
+        "version": 1,
+        "created": now,
+        "last_modified": now,
+        "name_key": fold(name),
+        "external_id": None,
+        "active": None,
+        "display_name": name if kind is GROUP else None,
+        "document": document,
+        "search": search_document(kind, document),
     }
 
 
 @pytest.fixture
 async def world(app: FastAPI) -> dict[str, uuid.UUID]:
-    rows = {"alice": _row(USER, "alice"), "bob": _row(USER, "bob"),
-            "eng": _row(GROUP, "Engineering"), "ops": _row(GROUP, "Ops")}
+    rows = {
+        "alice": _row(USER, "alice"),
+        "bob": _row(USER, "bob"),
+        "eng": _row(GROUP, "Engineering"),
+        "ops": _row(GROUP, "Ops"),
+    }
     links = [("eng", "alice", "User"), ("eng", "ops", "Group"), ("ops", "bob", "User")]
     async with app.state.store.engine.begin() as connection:
         await connection.execute(resources.insert(), list(rows.values()))
-        await connection.execute(memberships.insert(), [
-            {"group_id": rows[g]["id"], "member_id": rows[m]["id"], "member_type": t}
-            for g, m, t in links
-        ])
+        await connection.execute(
+            memberships.insert(),
+            [
+                {"group_id": rows[g]["id"], "member_id": rows[m]["id"], "member_type": t}
+                for g, m, t in links
+            ],
+        )
     return {name: row["id"] for name, row in rows.items()}  # type: ignore[misc]
 
 
