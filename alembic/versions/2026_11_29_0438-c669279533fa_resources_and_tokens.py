@@ -8,9 +8,8 @@ Create Date: 2026-11-29 04:38:04.466117
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = 'c669279533fa'
 down_revision: str | None = None

@@ -8,8 +8,8 @@ Create Date: 2026-11-29 04:40:16.454787
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
+
 
 revision: str = 'e1b5e2a05b70'
 down_revision: str | None = 'c669279533fa'

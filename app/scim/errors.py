@@ -21,6 +21,7 @@ from scim2_models import (
     UniquenessException,
 )
 
+
 __all__ = [
     "InternalErrorException",
     "MethodNotAllowedException",

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import (
-    BASE,
-    ENTERPRISE,
-    USER_SCHEMA,
-    CreateUser,
-    assert_scim_error,
-    user_payload,
-)
+from tests.conftest import BASE, ENTERPRISE, USER_SCHEMA, CreateUser, assert_scim_error, user_payload
 
 
 async def test_create_returns_201_with_location_etag_and_resource(client: httpx.AsyncClient) -> None:
