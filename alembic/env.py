@@ -4,9 +4,9 @@ import asyncio
 from logging.config import fileConfig
 from typing import Any
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
-from alembic import context
 from app.settings import Settings
 from app.storage import tables
 from app.storage.engine import create_engine, is_sqlite
