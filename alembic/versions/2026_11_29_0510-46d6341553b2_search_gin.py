@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '46d6341553b2'
-down_revision: str | None = 'e1b5e2a05b70'
+revision: str = "46d6341553b2"
+down_revision: str | None = "e1b5e2a05b70"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
