@@ -55,8 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(discovery.router)
     for kind in KINDS.values():
         api.include_router(resource_router(kind))
-        api.include_router(search_router([kind], f"{kind.endpoint}/.search"))
-    api.include_router(search_router(list(KINDS.values()), "/.search"))
+        api.include_router(
+            search_router([kind], f"{kind.endpoint}/.search", f"{kind.name.lower()}s")
+        )
+    api.include_router(search_router(list(KINDS.values()), "/.search", "all"))
     app.include_router(api)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

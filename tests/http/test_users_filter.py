@@ -91,3 +91,21 @@ async def test_root_search_filters_across_served_types(
     response = await client.post("/scim/v2/.search", json={"filter": 'title eq "x"'})
     assert response.status_code == 200, response.text
     assert [r["userName"] for r in response.json()["Resources"]] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('title co "%_"', ["100%_done"]),
+        ('title sw "100%"', ["100%_done", "100%xdone"]),
+        ('title co "\\\\"', ["a\\b"]),
+        ('title ew "_done"', ["100%_done", "100x_done"]),
+    ],
+)
+async def test_substring_operators_take_wildcards_literally(
+    client: httpx.AsyncClient, bulk_users: BulkUsers, expression: str, expected: list[str]
+) -> None:
+    titles = ["100%_done", "100%xdone", "100x_done", "a\\b", "ab"]
+    await bulk_users([{"userName": f"u{i}", "title": t} for i, t in enumerate(titles)])
+    body = (await _list(client, expression)).json()
+    assert [r["title"] for r in body["Resources"]] == expected

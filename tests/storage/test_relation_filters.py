@@ -116,3 +116,36 @@ async def test_members_sub_attribute_without_storage_is_invalid_filter(
 ) -> None:
     with pytest.raises(InvalidFilterException):
         await _ids(app, GROUP, 'members[display eq "x"]')
+
+
+async def _across(app: FastAPI, **fields: object) -> list[uuid.UUID]:
+    query = ListQuery(kinds=[USER, GROUP], **fields)  # type: ignore[arg-type]
+    async with app.state.store.transaction(write=False) as tx:
+        page = await tx.list("default", query)
+    return [r.id for r in page.resources]
+
+
+async def test_filter_across_types_is_false_where_a_type_lacks_the_attribute(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    found = await _across(app, filter=ScimFilter('members pr or userName eq "bob"').ast)
+    assert set(found) == {world["eng"], world["ops"], world["bob"]}
+
+
+async def test_filter_across_types_on_an_attribute_none_has_is_invalid(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    with pytest.raises(InvalidFilterException):
+        await _across(app, filter=ScimFilter('bogus eq "x"').ast)
+
+
+async def test_sort_across_types_puts_types_without_the_attribute_last(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    from scim2_models.path import AttrPath
+
+    from app.scim.store import SortSpec
+
+    found = await _across(app, sort=SortSpec(AttrPath("displayName")))
+    assert found[:2] == [world["eng"], world["ops"]]
+    assert set(found[2:]) == {world["alice"], world["bob"]}

@@ -15,11 +15,11 @@ from app.scim.query import search_request
 from app.scim.resources import ResourceKind
 
 
-def search_router(kinds: Sequence[ResourceKind], path: str) -> APIRouter:
+def search_router(kinds: Sequence[ResourceKind], path: str, name: str) -> APIRouter:
     """``path`` is ``/Users/.search`` for one resource type, ``/.search`` for all served."""
     router = APIRouter(tags=["Search"])
 
-    @router.post(path, operation_id=f"search_{path.strip('/.').replace('/.', '_') or 'all'}")
+    @router.post(path, operation_id=f"search_{name}")
     async def search(
         ctx: ContextDep, store: StoreDep, limits: LimitsDep, body: BodyDep
     ) -> Response:
