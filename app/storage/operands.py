@@ -14,16 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from scim2_models import InvalidFilterException
-from scim2_models.path import (
-    CompareOperator,
-    Comparison,
-)
+from scim2_models.path import CompareOperator, Comparison
 
 from app.scim.attributes import AttributeSpec
 from app.scim.text import fold, parse_instant
-from app.storage.attributes import (
-    ColumnTarget,
-)
+from app.storage.attributes import ColumnTarget
 from app.storage.json_sql import Dialect
 
 _ORDERING = frozenset(
@@ -51,6 +46,8 @@ def _invalid(detail: str) -> InvalidFilterException:
 
 
 def check_type(operand: Operand, op: CompareOperator, value: Any, where: str) -> None:
+    """Refuse comparisons RFC 7644 §3.4.2.2 gives no meaning: ordering booleans, substrings
+    of non-strings, a value of another type than the attribute's (400 invalidFilter)."""
     kind = operand.spec.type
     if value is None:
         if op not in (CompareOperator.eq, CompareOperator.ne):

@@ -160,3 +160,22 @@ async def test_service_provider_config_advertises_sort_cursor_and_max_results(
     assert body["pagination"]["cursor"] is True
     assert body["pagination"]["index"] is True
     assert body["filter"]["maxResults"] == 250
+
+
+async def test_cursor_paging_on_a_sparse_attribute_matches_index_paging_both_ways(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
+    titles = ["b", None, "a", None, "B", "c", None]
+    await bulk_users(
+        [{"userName": f"u{i}", **({"title": t} if t else {})} for i, t in enumerate(titles)]
+    )
+    for order in ("ascending", "descending"):
+        params = {"sortBy": "title", "sortOrder": order}
+        expected = [r["id"] for r in (await _page(client, count=50, **params))["Resources"]]
+        pages = await _walk(client, count=2, **params)
+        assert [r["id"] for p in pages for r in p["Resources"]] == expected
+        backwards = [pages[-1]]
+        while "previousCursor" in backwards[-1]:
+            cursor = backwards[-1]["previousCursor"]
+            backwards.append(await _page(client, cursor=cursor, count=2, **params))
+        assert [r["id"] for p in reversed(backwards) for r in p["Resources"]] == expected
