@@ -16,6 +16,7 @@ from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
 from app.http.routers import discovery
 from app.http.routers.resources import resource_router
+from app.http.routers.search import search_router
 from app.scim import policy
 from app.scim.resources import KINDS
 from app.settings import Settings
@@ -58,6 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(discovery.router)
     for kind in KINDS.values():
         api.include_router(resource_router(kind))
+        api.include_router(
+            search_router([kind], f"{kind.endpoint}/.search", f"{kind.name.lower()}s")
+        )
+    api.include_router(search_router(list(KINDS.values()), "/.search", "all"))
     app.include_router(api)
     docs.install(app)
     errors.install(app)

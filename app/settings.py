@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_filter_length: int = Field(default=4096, description="Longest filter accepted.")
     max_filter_depth: int = Field(default=16, description="Deepest filter nesting accepted.")
     max_filter_terms: int = Field(default=64, description="Most comparisons in one filter.")
+    cursor_secret: str | None = Field(
+        default=None,
+        description="HMAC key signing RFC 9865 cursors; default: random per process.",
+    )
+    cursor_ttl_seconds: int = Field(default=3600, ge=1, description="Lifetime of a cursor.")
     max_patch_operations: int = Field(default=1000, description="Most operations in one PATCH.")
     db_pool_size: int = Field(default=10, description="PostgreSQL connection pool size.")
     db_statement_timeout_ms: int = Field(

@@ -204,3 +204,55 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
 
     with serve(live_database_url, tmp_path_factory.mktemp("live-log") / "server.log") as server:
         yield server
+
+
+BulkUsers = Callable[..., Awaitable[list[str]]]
+
+
+@pytest.fixture
+def bulk_users(app: FastAPI) -> BulkUsers:
+    """Insert user documents straight into ``resources`` (no HTTP), for large corpora.
+
+    Documents are stored as the service would store them (canonical form assumed, search
+    twin and keys computed by the same functions); ``created`` grows by one microsecond per
+    row so creation order is the list order. Returns the ids in order.
+    """
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from app.scim.documents import search_document
+    from app.scim.resources import USER
+    from app.storage.tables import ResourceRow
+
+    async def insert(documents: list[dict[str, Any]], tenant: str = "default") -> list[str]:
+        start = datetime.now(UTC)
+        rows = []
+        for index, document in enumerate(documents):
+            document = {"schemas": [USER_SCHEMA], **document}
+            keys = USER.keys(document)
+            moment = start + timedelta(microseconds=index)
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant": tenant,
+                    "resource_type": "User",
+                    "version": 1,
+                    "created": moment,
+                    "last_modified": moment,
+                    "name_key": keys.name_key,
+                    "external_id": keys.external_id,
+                    "active": keys.active,
+                    "display_name": keys.display_name,
+                    "document": document,
+                    "search": search_document(USER, document),
+                }
+            )
+        async with app.state.store.engine.begin() as connection:
+            for chunk in range(0, len(rows), 1000):
+                await connection.execute(
+                    ResourceRow.__table__.insert(),
+                    rows[chunk : chunk + 1000],  # type: ignore[attr-defined]
+                )
+        return [str(row["id"]) for row in rows]
+
+    return insert

@@ -11,6 +11,7 @@ from scim2_models import InvalidSyntaxException
 
 from app.http.auth import authenticate
 from app.scim.context import RequestContext
+from app.scim.cursor import cursor_key
 from app.scim.errors import UnsupportedMediaTypeException
 from app.scim.query import QueryLimits
 from app.scim.store import Store
@@ -71,6 +72,10 @@ async def _limits(settings: SettingsDep) -> QueryLimits:
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
         max_filter_length=settings.max_filter_length,
+        max_filter_depth=settings.max_filter_depth,
+        max_filter_terms=settings.max_filter_terms,
+        cursor_secret=cursor_key(settings.cursor_secret),
+        cursor_ttl_seconds=settings.cursor_ttl_seconds,
     )
 
 

@@ -35,6 +35,7 @@ class Capabilities:
     max_results: int
     default_page_size: int
     cursor: bool = False
+    cursor_timeout: int | None = None
 
 
 def service_provider_config(caps: Capabilities, base_url: str) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def service_provider_config(caps: Capabilities, base_url: str) -> dict[str, Any]
         pagination=Pagination(
             index=True,
             cursor=caps.cursor,
+            cursor_timeout=caps.cursor_timeout,
             default_pagination_method="index",
             default_page_size=caps.default_page_size,
             max_page_size=caps.max_results,

@@ -1,15 +1,41 @@
-"""List and search parameters (RFC 7644 §3.4.2) turned into a validated ``ListQuery``."""
+"""List and search parameters (RFC 7644 §3.4.2, RFC 9865) turned into a validated ``ListQuery``.
+
+The filter is parsed once with scim2-models and checked against the configured limits
+(length, nesting depth, number of terms) with an iterative walk, so a hostile filter gets
+400 invalidFilter, never a recursion error or a runaway query. Attribute names and types
+are checked by the storage compiler, which is where the attribute map lives.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from scim2_models import InvalidFilterException, ScimFilter
-from scim2_models.path import FilterNode
+from pydantic import ValidationError
+from scim2_models import (
+    Context,
+    InvalidFilterException,
+    InvalidSyntaxException,
+    InvalidValueException,
+    ScimFilter,
+    SearchRequest,
+)
+from scim2_models.path import (
+    AttrPath,
+    Comparison,
+    FilterNode,
+    LogicalExpr,
+    Not,
+    Present,
+    ValuePath,
+)
 
+from app.scim import cursor as cursors
+from app.scim.errors import from_validation_error
+from app.scim.projection import Projection
 from app.scim.resources import ResourceKind
-from app.scim.store import ListQuery
+from app.scim.store import CursorPosition, ListQuery, SortSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,17 +43,71 @@ class QueryLimits:
     default_count: int = 100
     max_count: int = 1000
     max_filter_length: int = 4096
+    max_filter_depth: int = 16
+    max_filter_terms: int = 64
+    cursor_secret: bytes = field(default=cursors.PROCESS_KEY, repr=False)
+    cursor_ttl_seconds: int = 3600
+
+
+def _shape(node: FilterNode) -> tuple[int, int]:
+    """(depth, terms) of a filter tree, walked without recursion."""
+    depth = terms = 0
+    stack: list[tuple[FilterNode, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        depth = max(depth, level)
+        if isinstance(current, Comparison | Present):
+            terms += 1
+        elif isinstance(current, LogicalExpr):
+            stack.extend((term, level + 1) for term in current.terms)
+        elif isinstance(current, Not):
+            stack.append((current.expr, level + 1))
+        elif isinstance(current, ValuePath):
+            stack.append((current.val_filter, level + 1))
+    return depth, terms
 
 
 def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
-    """Parse once with scim2-models; a syntax error is 400 invalidFilter."""
+    """Parse once with scim2-models; syntax errors and limits are 400 invalidFilter."""
     if text is None or not text.strip():
         return None
     if len(text) > limits.max_filter_length:
         raise InvalidFilterException(
             detail=f"filter longer than {limits.max_filter_length} characters"
         )
-    return ScimFilter(text).ast
+    try:
+        node = ScimFilter(text).ast
+    except RecursionError:
+        raise InvalidFilterException(detail="filter nested too deeply") from None
+    depth, terms = _shape(node)
+    if depth > limits.max_filter_depth:
+        raise InvalidFilterException(
+            detail=f"filter nests {depth} levels, more than {limits.max_filter_depth}"
+        )
+    if terms > limits.max_filter_terms:
+        raise InvalidFilterException(
+            detail=f"filter has {terms} comparisons, more than {limits.max_filter_terms}"
+        )
+    return node
+
+
+def parse_sort(sort_by: str | None, sort_order: str | None) -> SortSpec | None:
+    """``sortBy`` as an attribute path (RFC 7644 §3.4.2.3); ``sortOrder`` defaults ascending."""
+    if sort_by is None or not sort_by.strip():
+        return None
+    order = (sort_order or "ascending").strip().lower()
+    if order not in ("ascending", "descending"):
+        raise InvalidValueException(detail=f"sortOrder {sort_order!r}: ascending or descending")
+    text = sort_by.strip()
+    uri = None
+    if text.lower().startswith("urn:"):
+        uri, _, text = text.rpartition(":")
+    attr, _, sub = text.partition(".")
+    try:
+        path = AttrPath(attr=attr, sub_attr=sub or None, uri=uri)
+    except ValueError:
+        raise InvalidValueException(detail=f"sortBy {sort_by!r} is not an attribute") from None
+    return SortSpec(path, descending=order == "descending")
 
 
 def paging(start_index: int | None, count: int | None, limits: QueryLimits) -> tuple[int, int]:
@@ -37,6 +117,18 @@ def paging(start_index: int | None, count: int | None, limits: QueryLimits) -> t
     return start, min(max(0, wanted), limits.max_count)
 
 
+def binding(tenant: str, query: ListQuery) -> str:
+    """What a cursor is bound to: the same caller asking the same ordered question."""
+    sort = query.sort
+    return cursors.fingerprint(
+        tenant,
+        sorted(kind.name for kind in query.kinds),
+        str(query.filter) if query.filter is not None else "",
+        str(sort.attr).lower() if sort else "",
+        bool(sort and sort.descending),
+    )
+
+
 def list_query(
     kinds: Sequence[ResourceKind],
     *,
@@ -44,8 +136,62 @@ def list_query(
     start_index: int | None,
     count: int | None,
     limits: QueryLimits,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+    cursor: str | None = None,
+    tenant: str = "",
 ) -> ListQuery:
+    """A validated query; a ``cursor`` (even empty, RFC 9865 §2) selects keyset paging."""
     start, size = paging(start_index, count, limits)
-    return ListQuery(
-        kinds=kinds, filter=parse_filter(filter, limits), start_index=start, count=size
+    query = ListQuery(
+        kinds=kinds,
+        filter=parse_filter(filter, limits),
+        sort=parse_sort(sort_by, sort_order),
+        start_index=start,
+        count=size,
+        cursor_mode=cursor is not None,
     )
+    if not cursor:
+        return query
+    position: CursorPosition = cursors.decode(
+        limits.cursor_secret, cursor, binding(tenant, query), limits.cursor_ttl_seconds
+    )
+    return ListQuery(
+        kinds=query.kinds,
+        filter=query.filter,
+        sort=query.sort,
+        start_index=1,
+        count=query.count,
+        cursor_mode=True,
+        cursor=position,
+    )
+
+
+def search_request(
+    kinds: Sequence[ResourceKind], body: Any, limits: QueryLimits, *, tenant: str
+) -> tuple[ListQuery, Projection]:
+    """A SearchRequest body (RFC 7644 §3.4.3), validated by scim2-models, as a query."""
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="the request body must be a JSON object")
+    try:
+        request: SearchRequest[Any] = SearchRequest.model_validate(
+            body, scim_ctx=Context.SEARCH_REQUEST
+        )
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    query = list_query(
+        kinds,
+        filter=str(request.filter) if request.filter is not None else None,
+        start_index=request.start_index,
+        count=request.count,
+        limits=limits,
+        sort_by=str(request.sort_by) if request.sort_by is not None else None,
+        sort_order=request.sort_order.value if request.sort_order else None,
+        cursor=request.cursor,
+        tenant=tenant,
+    )
+    projection = Projection.parse(
+        [str(a) for a in request.attributes or ()],
+        [str(a) for a in request.excluded_attributes or ()],
+    )
+    return query, projection

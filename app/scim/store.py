@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from scim2_models.path import FilterNode
+from scim2_models.path import AttrPath, FilterNode
 
 from app.scim.resources import ResourceKeys, ResourceKind
 
@@ -42,27 +42,55 @@ class ResourceWrite:
 
 @dataclass(frozen=True, slots=True)
 class SortSpec:
-    """``sortBy`` resolved to a path in the search document (RFC 7644 §3.4.2.3)."""
+    """``sortBy`` / ``sortOrder`` (RFC 7644 §3.4.2.3); storage resolves the attribute."""
 
-    path: tuple[str, ...]
+    attr: AttrPath
     descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """A row's place in the order: its sort key value and its id (the keyset of RFC 9865)."""
+
+    key: Any
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPosition:
+    """Where a cursor page starts: strictly after ``anchor``, or strictly before it."""
+
+    anchor: Anchor
+    backwards: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ListQuery:
-    """A validated list or search request, ready to compile."""
+    """A validated list or search request, ready to compile.
+
+    ``cursor_mode`` asks for RFC 9865 keyset paging (``start_index`` is then ignored);
+    ``cursor`` is None on its first page.
+    """
 
     kinds: Sequence[ResourceKind]
     filter: FilterNode | None = None
     sort: SortSpec | None = None
     start_index: int = 1
     count: int = 100
+    cursor_mode: bool = False
+    cursor: CursorPosition | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page; in cursor mode ``first``/``last`` anchor the page and ``more`` says
+    whether rows remain beyond it in the direction travelled."""
+
     total: int
     resources: list[StoredResource] = field(default_factory=list)
+    first: Anchor | None = None
+    last: Anchor | None = None
+    more: bool = False
 
 
 class Transaction(Protocol):

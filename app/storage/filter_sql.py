@@ -1,9 +1,16 @@
-"""Compile a scim2-models filter tree into one SQLAlchemy WHERE clause (RFC 7644 §3.4.2.2)."""
+"""Compile a scim2-models filter tree into one SQLAlchemy WHERE clause (RFC 7644 §3.4.2.2).
+
+The compiler knows operators and scopes, never where an attribute lives: ``attributes``
+(the map) says that, ``json_sql.Dialect`` says how each backend reads JSON, ``operands``
+types and compares one value. A scope is where names are looked up: the resource row, one
+element of a multi-valued JSON attribute, or one child row (memberships). Multi-valued
+attributes match when any value matches; ``ne`` is ``not eq`` (no value equals).
+"""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,24 +24,74 @@ from scim2_models.path import (
     LogicalExpr,
     LogicalOperator,
     Not,
+    Present,
+    ValuePath,
 )
 
+from app.scim.attributes import AttributeSpec
 from app.scim.resources import ResourceKind
-from app.scim.text import fold
-from app.storage.attributes import column_for
+from app.storage.attributes import (
+    ColumnTarget,
+    JsonTarget,
+    RelationTarget,
+    Resolved,
+    correlate,
+    resolve,
+    resources,
+)
+from app.storage.json_sql import Dialect
+from app.storage.operands import (
+    Operand,
+    check_type,
+    column_operand,
+    compare,
+    normalise,
+    present_scalar,
+)
+
+SEARCH = resources.c.search
 
 
-def _path(attr: AttrPath) -> str:
-    parts = [attr.attr.lower()] + ([attr.sub_attr.lower()] if attr.sub_attr else [])
-    name = ".".join(parts)
-    return f"{attr.uri.lower()}:{name}" if attr.uri else name
+def _invalid(detail: str) -> InvalidFilterException:
+    return InvalidFilterException(detail=detail)
+
+
+def _exists(source: Any, *where: Any) -> sa.ColumnElement[bool]:
+    return sa.select(sa.literal(1)).select_from(source).where(*where).exists()
+
+
+def _nest(keys: Sequence[str], leaf: Any) -> Any:
+    for key in reversed(keys):
+        leaf = {key: leaf}
+    return leaf
+
+
+def _eq_value(operand: Operand, node: Comparison) -> Any:
+    """The normalised operand of an ``eq`` that containment can serve, else None."""
+    if node.op != CompareOperator.eq or node.value is None:
+        return None
+    check_type(operand, node.op, node.value, str(node.attr_path))
+    return normalise(operand, node.value, str(node.attr_path))
+
+
+class Scope:
+    """Where the attribute names of (part of) a filter are looked up."""
+
+    def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
+        raise NotImplementedError
+
+    def present(self, node: Present) -> sa.ColumnElement[bool]:
+        raise NotImplementedError
+
+    def value_path(self, node: ValuePath) -> sa.ColumnElement[bool]:
+        raise _invalid(f"{node.attr_path}: a value filter cannot be nested in another")
 
 
 class SqlFilter(FilterVisitor[sa.ColumnElement[bool]]):
-    """One visitor per compile; ``kinds`` are the resource types the query spans."""
+    """Walks the tree; the scope turns each attribute test into SQL."""
 
-    def __init__(self, kinds: Sequence[ResourceKind]) -> None:
-        self.kinds = kinds
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     def visit_logical_expr(self, node: LogicalExpr) -> sa.ColumnElement[bool]:
         terms = [self.visit(term) for term in node.terms]
@@ -44,29 +101,207 @@ class SqlFilter(FilterVisitor[sa.ColumnElement[bool]]):
         return sa.not_(self.visit(node.expr))
 
     def visit_comparison(self, node: Comparison) -> sa.ColumnElement[bool]:
-        if node.op != CompareOperator.eq:
-            raise InvalidFilterException(detail=f"operator {node.op} is not supported")
-        path = _path(node.attr_path)
-        clauses = []
-        for kind in self.kinds:
-            target = column_for(kind.name, path)
-            if target is None:
-                raise InvalidFilterException(detail=f"cannot filter on {path!r}")
-            clauses.append(_equals(target.column, target.folded, target.is_uuid, node.value))
-        return sa.or_(*clauses)
+        return self.scope.compare(node)
+
+    def visit_present(self, node: Present) -> sa.ColumnElement[bool]:
+        return self.scope.present(node)
+
+    def visit_value_path(self, node: ValuePath) -> sa.ColumnElement[bool]:
+        return self.scope.value_path(node)
 
 
-def _equals(column: Any, folded: bool, is_uuid: bool, value: Any) -> sa.ColumnElement[bool]:
-    if is_uuid:
-        try:
-            return column == uuid.UUID(str(value))  # type: ignore[no-any-return]
-        except ValueError:
+def _scalar_value_spec(parent: AttributeSpec) -> AttributeSpec:
+    """``value`` names the element itself in a list of scalars (``schemas[value eq ...]``)."""
+    return replace(parent, name="value", multi_valued=False, sub={})
+
+
+class ElementScope(Scope):
+    """Inside ``attr[...]``: names are sub-attributes of one element of a JSON array."""
+
+    def __init__(self, item: Any, parent: AttributeSpec, dialect: Dialect) -> None:
+        self.item, self.parent, self.dialect = item, parent, dialect
+
+    def _operand(self, path: AttrPath) -> Operand:
+        if path.sub_attr is not None:
+            raise _invalid(f"{path}: too deep inside {self.parent.name}[...]")
+        keys: tuple[str, ...] = ()
+        if not self.parent.sub and path.attr.lower() == "value":
+            spec = _scalar_value_spec(self.parent)
+        else:
+            found = self.parent.sub.get(path.attr.lower())
+            if found is None:
+                raise _invalid(f"{self.parent.name} has no sub-attribute {path.attr!r}")
+            spec, keys = found, (found.name.lower(),)
+        return Operand(self.dialect.value(self.item, keys, spec.type), spec)
+
+    def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
+        return compare(self.dialect, self._operand(node.attr_path), node)
+
+    def present(self, node: Present) -> sa.ColumnElement[bool]:
+        return present_scalar(self._operand(node.attr_path))
+
+
+class RelationScope(Scope):
+    """Inside ``members[...]``: names are columns of one child row."""
+
+    def __init__(self, relation: RelationTarget, parent: AttributeSpec, dialect: Dialect) -> None:
+        self.relation, self.parent, self.dialect = relation, parent, dialect
+
+    def _operand(self, path: AttrPath) -> Operand:
+        column = self.relation.columns.get(path.attr.lower())
+        spec = self.parent.sub.get(path.attr.lower())
+        if path.sub_attr is not None or column is None or spec is None:
+            raise _invalid(f"{self.parent.name}[...] cannot filter on {str(path)!r}")
+        return column_operand(column, spec)
+
+    def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
+        return compare(self.dialect, self._operand(node.attr_path), node)
+
+    def present(self, node: Present) -> sa.ColumnElement[bool]:
+        return present_scalar(self._operand(node.attr_path))
+
+
+def _comparable(resolved: Resolved) -> Resolved:
+    """A multi-valued complex attribute compares on its ``value`` (RFC 7644 §3.4.2.2)."""
+    spec = resolved.spec
+    if resolved.sub is None and spec.is_complex:
+        if spec.multi_valued and "value" in spec.sub:
+            return replace(resolved, sub=spec.sub["value"])
+        raise _invalid(f"{resolved.text} is complex: compare one of its sub-attributes")
+    return resolved
+
+
+class RowScope(Scope):
+    """Top level: names are attributes of one resource type."""
+
+    def __init__(self, kind: ResourceKind, dialect: Dialect, *, strict: bool) -> None:
+        self.kind, self.dialect, self.strict = kind, dialect, strict
+        self.unknown: set[str] = set()
+
+    def _resolve(self, path: AttrPath) -> Resolved | None:
+        resolved = resolve(self.kind, path)
+        if resolved is None:
+            if self.strict:
+                raise _invalid(f"unknown attribute {str(path)!r} for {self.kind.name}")
+            self.unknown.add(str(path).lower())
+        return resolved
+
+    def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
+        found = self._resolve(node.attr_path)
+        if found is None:
             return sa.false()
-    if folded and isinstance(value, str):
-        value = fold(value)
-    return column == value  # type: ignore[no-any-return]
+        resolved = _comparable(found)
+        target = resolved.target
+        if isinstance(target, ColumnTarget):
+            return compare(self.dialect, column_operand(target, resolved.leaf), node)
+        if node.op == CompareOperator.ne and resolved.spec.multi_valued:
+            return sa.not_(self.compare(replace(node, op=CompareOperator.eq)))
+        if isinstance(target, RelationTarget):
+            scope = RelationScope(target, resolved.spec, self.dialect)
+            inner = scope.compare(replace(node, attr_path=AttrPath(resolved.leaf.name)))
+            return _exists(target.table, correlate(target), inner)
+        return self._json_compare(target, resolved, node)
+
+    def _json_compare(
+        self, target: JsonTarget, resolved: Resolved, node: Comparison
+    ) -> sa.ColumnElement[bool]:
+        sub = (resolved.sub.name.lower(),) if resolved.sub else ()
+        if not resolved.spec.multi_valued:
+            keys = target.keys + sub
+            operand = Operand(self.dialect.value(SEARCH, keys, resolved.leaf.type), resolved.leaf)
+            value = _eq_value(operand, node)
+            fast = None if value is None else self.dialect.contains(SEARCH, _nest(keys, value))
+            return fast if fast is not None else compare(self.dialect, operand, node)
+        leaf = resolved.leaf if sub else _scalar_value_spec(resolved.spec)
+        elements = self.dialect.elements(SEARCH, target.keys)
+        operand = Operand(self.dialect.value(elements.item, sub, leaf.type), leaf)
+        value = _eq_value(operand, node)
+        if value is not None:
+            element = _nest(sub, value)
+            fast = self.dialect.contains(SEARCH, _nest(target.keys, [element]))
+            if fast is not None:
+                return fast
+        return _exists(elements.source, compare(self.dialect, operand, node))
+
+    def present(self, node: Present) -> sa.ColumnElement[bool]:
+        resolved = self._resolve(node.attr_path)
+        if resolved is None:
+            return sa.false()
+        target = resolved.target
+        if isinstance(target, ColumnTarget):
+            return present_scalar(column_operand(target, resolved.leaf))
+        if isinstance(target, RelationTarget):
+            if resolved.sub is None:
+                return _exists(target.table, correlate(target))
+            inner = RelationScope(target, resolved.spec, self.dialect)
+            return _exists(
+                target.table, correlate(target), inner.present(Present(AttrPath(resolved.sub.name)))
+            )
+        if resolved.spec.multi_valued and resolved.sub is not None:
+            elements = self.dialect.elements(SEARCH, target.keys)
+            item = self.dialect.value(
+                elements.item, (resolved.sub.name.lower(),), resolved.sub.type
+            )
+            return _exists(elements.source, present_scalar(Operand(item, resolved.sub)))
+        keys = target.keys + ((resolved.sub.name.lower(),) if resolved.sub else ())
+        return self.dialect.present(SEARCH, keys)
+
+    def value_path(self, node: ValuePath) -> sa.ColumnElement[bool]:
+        resolved = self._resolve(node.attr_path)
+        if resolved is None:
+            return sa.false()
+        if not resolved.spec.multi_valued:
+            raise _invalid(f"{resolved.text} is single-valued: [...] needs a multi-valued one")
+        target = resolved.target
+        if isinstance(target, RelationTarget):
+            inner = SqlFilter(RelationScope(target, resolved.spec, self.dialect))
+            return _exists(target.table, correlate(target), inner.visit(node.val_filter))
+        assert isinstance(target, JsonTarget)
+        elements = self.dialect.elements(SEARCH, target.keys)
+        scope = ElementScope(elements.item, resolved.spec, self.dialect)
+        clause = SqlFilter(scope).visit(node.val_filter)
+        fast = self._contains_all(target, resolved.spec, node.val_filter, scope)
+        return fast if fast is not None else _exists(elements.source, clause)
+
+    def _contains_all(
+        self, target: JsonTarget, spec: AttributeSpec, node: FilterNode, scope: ElementScope
+    ) -> sa.ColumnElement[bool] | None:
+        """``emails[type eq "work" and value eq "x"]`` as one containment (index-backed)."""
+        terms = (
+            node.terms
+            if (isinstance(node, LogicalExpr) and node.op == LogicalOperator.and_)
+            else (node,)
+        )
+        element: dict[str, Any] = {}
+        for term in terms:
+            if not isinstance(term, Comparison) or not spec.sub:
+                return None
+            value = _eq_value(scope._operand(term.attr_path), term)
+            key = term.attr_path.attr.lower()
+            if value is None or key in element:
+                return None
+            element[key] = value
+        return self.dialect.contains(SEARCH, _nest(target.keys, [element]))
 
 
-def compile_filter(kinds: Sequence[ResourceKind], node: FilterNode) -> sa.ColumnElement[bool]:
-    """The WHERE clause for ``node`` over rows of ``kinds``."""
-    return SqlFilter(kinds).visit(node)
+def compile_filter(
+    kinds: Sequence[ResourceKind], node: FilterNode, dialect: Dialect
+) -> sa.ColumnElement[bool]:
+    """The WHERE clause for ``node`` over rows of ``kinds``.
+
+    Across several resource types (root ``/.search``), an attribute one type lacks is
+    false for its rows (RFC 7644 §3.4.2.1); one that no type has is 400 invalidFilter.
+    """
+    if len(kinds) == 1:
+        return SqlFilter(RowScope(kinds[0], dialect, strict=True)).visit(node)
+    clauses = []
+    unknown: list[set[str]] = []
+    for kind in kinds:
+        scope = RowScope(kind, dialect, strict=False)
+        clause = SqlFilter(scope).visit(node)
+        clauses.append(sa.and_(resources.c.resource_type == kind.name, clause))
+        unknown.append(scope.unknown)
+    missing = set.intersection(*unknown) if unknown else set()
+    if missing:
+        raise _invalid(f"unknown attribute {sorted(missing)[0]!r}")
+    return sa.or_(*clauses)

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.scim.errors import ServiceUnavailableException
 from app.scim.resources import ResourceKind
-from app.scim.store import ListQuery, Page, ResourceWrite, StoredResource
+from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
 from app.storage.engine import WRITE_OPTION, is_sqlite
 from app.storage.filter_sql import compile_filter
+from app.storage.json_sql import Dialect
+from app.storage.paging import SortKey, beyond, order_by, sort_key
 from app.storage.tables import ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -149,28 +151,68 @@ class SqlTransaction:
         return bool(result.rowcount)
 
     async def list(self, tenant: str, query: ListQuery) -> Page:
+        """One WHERE serves the count and the page; see ``app.storage.paging``."""
+        dialect = Dialect(sqlite=self.sqlite)
         where = sa.and_(
             resources.c.tenant == tenant,
             resources.c.resource_type.in_([k.name for k in query.kinds]),
         )
         if query.filter is not None:
-            where = sa.and_(where, compile_filter(query.kinds, query.filter))
-        total = (
-            await self.connection.execute(
-                sa.select(sa.func.count()).select_from(resources).where(where)
-            )
-        ).scalar_one()
+            where = sa.and_(where, compile_filter(query.kinds, query.filter, dialect))
+        counted = sa.select(sa.func.count()).select_from(resources).where(where)
+        total = (await self.connection.execute(counted)).scalar_one()
         if query.count <= 0:
             return Page(total=total)
-        page = (
-            sa.select(*_READ_COLUMNS)
+        key = sort_key(query.kinds, query.sort, dialect)
+        if query.cursor_mode:
+            return await self._keyset(where, key, query, total)
+        # Offset over ids only (an index-only scan on PostgreSQL), then fetch the page's
+        # documents: a deep startIndex skips index entries, not heap rows.
+        window = (
+            sa.select(resources.c.id)
             .where(where)
-            .order_by(resources.c.created, resources.c.id)
+            .order_by(*order_by(key))
             .offset(query.start_index - 1)
             .limit(query.count)
+            .subquery()
+        )
+        page = (
+            sa.select(*_READ_COLUMNS)
+            .join_from(window, resources, window.c.id == resources.c.id)
+            .order_by(*order_by(key))
         )
         rows = (await self.connection.execute(page)).all()
         return Page(total=total, resources=[_stored(row) for row in rows])
+
+    async def _keyset(self, where: Any, key: SortKey, query: ListQuery, total: int) -> Page:
+        """RFC 9865 page: rows beyond the cursor's anchor, one extra to know if more remain."""
+        backwards = query.cursor is not None and query.cursor.backwards
+        if query.cursor is not None:
+            where = sa.and_(where, beyond(key, query.cursor.anchor, backwards=backwards))
+        page = (
+            sa.select(*_READ_COLUMNS, key.expr.label("sort_key"))
+            .where(where)
+            .order_by(*order_by(key, backwards=backwards))
+            .limit(query.count + 1)
+        )
+        rows = list((await self.connection.execute(page)).all())
+        more = len(rows) > query.count
+        rows = rows[: query.count]
+        if backwards:
+            rows.reverse()
+        anchors = [Anchor(_key_value(row.sort_key), row.id) for row in rows]
+        return Page(
+            total=total,
+            resources=[_stored(row) for row in rows],
+            first=anchors[0] if anchors else None,
+            last=anchors[-1] if anchors else None,
+            more=more,
+        )
+
+
+def _key_value(value: Any) -> Any:
+    """Keys as the cursor keeps them: aware datetimes (SQLite returns naive ones)."""
+    return _aware(value) if isinstance(value, datetime) else value
 
 
 class SqlStore:

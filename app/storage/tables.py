@@ -52,6 +52,12 @@ class ResourceRow(SQLModel, table=True):
             "created",
             "id",
         ),
+        sa.Index(
+            "ix_resources_search",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "jsonb_path_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))

@@ -67,11 +67,6 @@ async def test_transcript_replays(client: httpx.AsyncClient, path: Path) -> None
 FOUND_BY = [p for p in TRANSCRIPTS if "found_by" in _load(p)["expect"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="filter compiler of this branch knows only id/userName/externalId eq; "
-    "drop this marker once the rewritten compiler (active eq false) is merged",
-)
 @pytest.mark.parametrize("path", FOUND_BY, ids=[p.stem for p in FOUND_BY])
 async def test_patched_user_is_found_by_filter(client: httpx.AsyncClient, path: Path) -> None:
     """After Okta's deactivate and Entra's disable, ``filter=active eq false`` finds the user."""

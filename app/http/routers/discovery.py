@@ -16,9 +16,11 @@ router = APIRouter(tags=["Discovery"])
 def capabilities(settings: SettingsDep) -> Capabilities:
     return Capabilities(
         patch=True,
-        sort=False,
+        sort=True,
         max_results=settings.max_page_size,
         default_page_size=settings.default_page_size,
+        cursor=True,
+        cursor_timeout=settings.cursor_ttl_seconds,
     )
 
 

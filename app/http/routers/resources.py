@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.http.deps import (
@@ -17,29 +17,27 @@ from app.http.deps import (
     StoreDep,
 )
 from app.http.openapi import patch_body, request_body, responses
+from app.http.params import ListParamsDep, ProjectionDep
 from app.http.responses import empty, scim
 from app.scim import service
 from app.scim.context import RequestContext
 from app.scim.etag import etag, not_modified
+from app.scim.listing import list_response
+from app.scim.projection import Projection
 from app.scim.query import list_query
 from app.scim.resources import ResourceKind
 from app.scim.store import StoredResource
 
-FilterParam = Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")]
-StartIndexParam = Annotated[int | None, Query(alias="startIndex", description="1-based")]
-CountParam = Annotated[int | None, Query(description="Page size")]
-PatchAttributesParam = Annotated[
-    str | None, Query(alias="attributes", description="RFC 7644 §3.9, comma-separated")
-]
-PatchExcludedParam = Annotated[
-    str | None, Query(alias="excludedAttributes", description="RFC 7644 §3.9, comma-separated")
-]
-
 
 def _resource(
-    ctx: RequestContext, kind: ResourceKind, stored: StoredResource, *, status_code: int = 200
+    ctx: RequestContext,
+    kind: ResourceKind,
+    stored: StoredResource,
+    *,
+    status_code: int = 200,
+    projection: Projection | None = None,
 ) -> Response:
-    body = service.present(ctx, kind, stored)
+    body = (projection or Projection()).apply(service.present(ctx, kind, stored), kind)
     location = body["meta"]["location"] if status_code == 201 else None
     return scim(body, status_code=status_code, etag=etag(stored.version), location=location)
 
@@ -55,33 +53,36 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         openapi_extra=request_body(kind),
         responses=responses(kind, 201),
     )
-    async def create(ctx: ContextDep, store: StoreDep, body: BodyDep) -> Response:
+    async def create(
+        ctx: ContextDep, store: StoreDep, body: BodyDep, projection: ProjectionDep
+    ) -> Response:
         stored = await service.create(store, ctx, kind, body)
-        return _resource(ctx, kind, stored, status_code=201)
+        return _resource(ctx, kind, stored, status_code=201, projection=projection)
 
     @router.get("", operation_id=f"list_{name}s", responses=responses(kind, 200, listed=True))
     async def list_all(
         ctx: ContextDep,
         store: StoreDep,
         limits: LimitsDep,
-        filter: FilterParam = None,
-        start_index: StartIndexParam = None,
-        count: CountParam = None,
+        params: ListParamsDep,
+        projection: ProjectionDep,
     ) -> Response:
-        query = list_query(
-            [kind], filter=filter, start_index=start_index, count=count, limits=limits
-        )
+        query = list_query([kind], **asdict(params), limits=limits, tenant=ctx.tenant)
         page = await service.search(store, ctx, query)
-        return scim(service.list_response(ctx, query, page))
+        return scim(list_response(ctx, query, page, projection, limits))
 
     @router.get("/{resource_id}", operation_id=f"get_{name}", responses=responses(kind, 200))
     async def read(
-        ctx: ContextDep, store: StoreDep, resource_id: str, if_none_match: IfNoneMatchDep = None
+        ctx: ContextDep,
+        store: StoreDep,
+        resource_id: str,
+        projection: ProjectionDep,
+        if_none_match: IfNoneMatchDep = None,
     ) -> Response:
         stored = await service.get(store, ctx, kind, resource_id)
         if not_modified(if_none_match, stored.version):
             return empty(304, etag=etag(stored.version))
-        return _resource(ctx, kind, stored)
+        return _resource(ctx, kind, stored, projection=projection)
 
     @router.put(
         "/{resource_id}",
@@ -94,10 +95,11 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         store: StoreDep,
         resource_id: str,
         body: BodyDep,
+        projection: ProjectionDep,
         if_match: IfMatchDep = None,
     ) -> Response:
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
-        return _resource(ctx, kind, stored)
+        return _resource(ctx, kind, stored, projection=projection)
 
     @router.patch(
         "/{resource_id}",
@@ -111,17 +113,14 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         settings: SettingsDep,
         resource_id: str,
         body: BodyDep,
+        projection: ProjectionDep,
         if_match: IfMatchDep = None,
-        attributes: PatchAttributesParam = None,
-        excluded_attributes: PatchExcludedParam = None,
     ) -> Response:
         limit = settings.max_patch_operations
         stored = await service.patch(
             store, ctx, kind, resource_id, body, if_match, max_operations=limit
         )
-        # MERGE(projection): project with app.scim.projection using `attributes` and
-        # `excluded_attributes` (RFC 7644 §3.9) once that module is in this branch.
-        return _resource(ctx, kind, stored)
+        return _resource(ctx, kind, stored, projection=projection)
 
     @router.delete(
         "/{resource_id}",

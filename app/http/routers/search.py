@@ -1,0 +1,30 @@
+"""POST ``/{Resources}/.search`` and ``/.search`` (RFC 7644 §3.4.3) with SearchRequest bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from app.http.deps import BodyDep, ContextDep, LimitsDep, StoreDep
+from app.http.responses import scim
+from app.scim import service
+from app.scim.listing import list_response
+from app.scim.query import search_request
+from app.scim.resources import ResourceKind
+
+
+def search_router(kinds: Sequence[ResourceKind], path: str, name: str) -> APIRouter:
+    """``path`` is ``/Users/.search`` for one resource type, ``/.search`` for all served."""
+    router = APIRouter(tags=["Search"])
+
+    @router.post(path, operation_id=f"search_{name}")
+    async def search(
+        ctx: ContextDep, store: StoreDep, limits: LimitsDep, body: BodyDep
+    ) -> Response:
+        query, projection = search_request(kinds, body, limits, tenant=ctx.tenant)
+        page = await service.search(store, ctx, query)
+        return scim(list_response(ctx, query, page, projection, limits))
+
+    return router
