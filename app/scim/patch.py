@@ -61,7 +61,11 @@ def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
     policy.remove_by_value(raw)
     policy.pathless_id_and_schemas(kind, raw, resource_id)
     policy.boolean_strings(kind, raw)
-    prepared = policy.empty_manager_removes(kind, raw)
+    prepared = [
+        done
+        for split in policy.pathless_filtered_keys(raw)
+        for done in policy.empty_manager_removes(kind, split)
+    ]
     for operation in prepared:
         policy.manager_as_string(kind, operation)
     return prepared

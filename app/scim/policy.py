@@ -359,3 +359,22 @@ def accept_internal_email_domains() -> None:
     import email_validator
 
     email_validator.SPECIAL_USE_DOMAIN_NAMES.clear()
+
+
+def pathless_filtered_keys(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Turn value-filter keys of a pathless add/replace into operations with that path.
+
+    Entra (``aadOptscim062020``) folds attributes into one pathless replace, including keys
+    such as ``emails[type eq "work"].value``, which RFC 7644 §3.5.2 only allows as a path.
+    Test: tests/http/test_users_patch_tolerances.py::test_pathless_value_filter_keys_become_paths.
+    """
+    value = _member(operation, "value")
+    if _op(operation) not in _WRITES or _path(operation) or not isinstance(value, dict):
+        return [operation]
+    filtered = [key for key in value if isinstance(key, str) and "[" in key]
+    if not filtered:
+        return [operation]
+    _fired("pathless_filtered_keys")
+    rest = {k: v for k, v in value.items() if k not in filtered}
+    split = [{"op": _op(operation), "path": key, "value": value[key]} for key in filtered]
+    return ([{**operation, "value": rest}] if rest else []) + split

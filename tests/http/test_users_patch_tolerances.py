@@ -179,3 +179,16 @@ async def test_remove_by_value_removes_entries(
     body = (await patch_user(user["id"], op)).json()
     assert body["emails"] == [{"value": "b@example.com"}]
     assert "remove_by_value" in _names(debug_log)
+
+
+async def test_pathless_value_filter_keys_become_paths(
+    create_user: CreateUser, patch_user: PatchUser, debug_log: pytest.LogCaptureFixture
+) -> None:
+    """Entra's aadOptscim062020 pathless replace carries ``emails[type eq "work"].value``."""
+    user = await create_user("bjensen", emails=[{"value": "old@example.com", "type": "work"}])
+    value = {"displayName": "Barbara", 'emails[type eq "work"].value': "new@example.com"}
+    response = await patch_user(user["id"], {"op": "replace", "value": value})
+    assert response.status_code == 200, response.text
+    assert response.json()["displayName"] == "Barbara"
+    assert response.json()["emails"] == [{"value": "new@example.com", "type": "work"}]
+    assert "pathless_filtered_keys" in _names(debug_log)
