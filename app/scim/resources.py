@@ -72,5 +72,5 @@ def _kind(name: str, model: type[Resource[Any]], core: type[Resource[Any]],
 USER = _kind("User", User[EnterpriseUser], User, (EnterpriseUser,), "userName")
 GROUP = _kind("Group", Group, Group, (), "displayName")
 
-KINDS: dict[str, ResourceKind] = {USER.name: USER}
+KINDS: dict[str, ResourceKind] = {USER.name: USER, GROUP.name: GROUP}
 """The resource types served; discovery lists exactly these."""

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidSyntaxException, NotFoundException, Resource
 
-from app.scim import policy
+from app.scim import groups, policy, relations
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
-from app.scim.errors import from_validation_error
+from app.scim.errors import MethodNotAllowedException, from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource
@@ -70,19 +70,27 @@ async def create(
 ) -> StoredResource:
     """POST (RFC 7644 §3.3): the database's unique index decides duplicates, not a lookup."""
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
+    members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
     async with store.transaction(write=True) as tx:
-        return await tx.insert(ctx.tenant, kind, write, _now())
+        stored = await tx.insert(ctx.tenant, kind, write, _now())
+        if members is not None:
+            await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
+        return (await relations.attach(tx, ctx, [stored], relations.DEFAULT))[0]
 
 
 async def get(
-    store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    resource_id: str,
+    wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
     async with store.transaction(write=False) as tx:
         stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
-    if stored is None:
-        raise _not_found(kind, resource_id)
-    return stored
+        if stored is None:
+            raise _not_found(kind, resource_id)
+        return (await relations.attach(tx, ctx, [stored], wanted))[0]
 
 
 async def replace(
@@ -95,15 +103,19 @@ async def replace(
 ) -> StoredResource:
     """PUT (RFC 7644 §3.5.1): readOnly input ignored, immutable input must match."""
     replacement = validate(ctx, kind, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
+    members = groups.take_members(kind, replacement)
     async with store.transaction(write=True) as tx:
         current = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id), for_update=True)
         if current is None:
             raise _not_found(kind, resource_id)
         check_if_match(if_match, current.version)
-        if not replacement.replace(load(kind, current)):
-            return current
-        write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
-        return await tx.update(ctx.tenant, kind, current, write, _now())
+        changed = members is not None and await groups.write_members(
+            tx, ctx.tenant, current.id, members
+        )
+        if replacement.replace(load(kind, current)) or changed:
+            write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
+            current = await tx.update(ctx.tenant, kind, current, write, _now())
+        return (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
 
 
 async def delete(
@@ -120,9 +132,32 @@ async def delete(
             raise _not_found(kind, resource_id)
 
 
-async def search(store: Store, ctx: RequestContext, query: ListQuery) -> Page:
+async def search(
+    store: Store,
+    ctx: RequestContext,
+    query: ListQuery,
+    wanted: relations.Wanted = relations.DEFAULT,
+) -> Page:
     async with store.transaction(write=False) as tx:
-        return await tx.list(ctx.tenant, query)
+        page = await tx.list(ctx.tenant, query)
+        return Page(page.total, await relations.attach(tx, ctx, page.resources, wanted))
+
+
+async def patch(
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    resource_id: str,
+    payload: Any,
+    if_match: str | None,
+    attributes: str | None = None,
+) -> StoredResource:
+    """PATCH (RFC 7644 §3.5.2). Per-kind hook: Groups patch membership rows (app.scim.groups)."""
+    if groups.is_group(kind):
+        return await groups.patch(
+            store, ctx, kind, resource_id, payload, if_match, attributes=attributes
+        )
+    raise MethodNotAllowedException(detail=f"PATCH of {kind.name} is not supported yet")
 
 
 def present(ctx: RequestContext, kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:

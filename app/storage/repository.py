@@ -17,6 +17,7 @@ from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, StoredResource
 from app.storage.engine import WRITE_OPTION, is_sqlite
 from app.storage.filter_sql import compile_filter
+from app.storage.members import MembershipOps
 from app.storage.tables import ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -65,7 +66,7 @@ def _columns(write: ResourceWrite) -> dict[str, Any]:
     }
 
 
-class SqlTransaction:
+class SqlTransaction(MembershipOps):
     """One open transaction on one connection."""
 
     def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:

@@ -7,19 +7,35 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from app.http.deps import BodyDep, ContextDep, IfMatchDep, IfNoneMatchDep, LimitsDep, StoreDep
+from app.http.deps import (
+    BodyDep,
+    ContextDep,
+    IfMatchDep,
+    IfNoneMatchDep,
+    LimitsDep,
+    SettingsDep,
+    StoreDep,
+)
 from app.http.openapi import request_body, responses
 from app.http.responses import empty, scim
 from app.scim import service
 from app.scim.context import RequestContext
 from app.scim.etag import etag, not_modified
 from app.scim.query import list_query
+from app.scim.relations import Wanted
 from app.scim.resources import ResourceKind
 from app.scim.store import StoredResource
 
 FilterParam = Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")]
 StartIndexParam = Annotated[int | None, Query(alias="startIndex", description="1-based")]
 CountParam = Annotated[int | None, Query(description="Page size")]
+AttributesParam = Annotated[
+    str | None, Query(alias="attributes", description="RFC 7644 §3.4.2.5 attributes to return")
+]
+ExcludedParam = Annotated[
+    str | None,
+    Query(alias="excludedAttributes", description="RFC 7644 §3.4.2.5 attributes to leave out"),
+]
 
 
 def _resource(
@@ -48,18 +64,26 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         filter: FilterParam = None,
         start_index: StartIndexParam = None,
         count: CountParam = None,
+        attributes: AttributesParam = None,
+        excluded: ExcludedParam = None,
     ) -> Response:
         query = list_query(
             [kind], filter=filter, start_index=start_index, count=count, limits=limits
         )
-        page = await service.search(store, ctx, query)
+        page = await service.search(store, ctx, query, Wanted(attributes, excluded))
         return scim(service.list_response(ctx, query, page))
 
     @router.get("/{resource_id}", operation_id=f"get_{name}", responses=responses(kind, 200))
     async def read(
-        ctx: ContextDep, store: StoreDep, resource_id: str, if_none_match: IfNoneMatchDep = None
+        ctx: ContextDep,
+        store: StoreDep,
+        resource_id: str,
+        if_none_match: IfNoneMatchDep = None,
+        attributes: AttributesParam = None,
+        excluded: ExcludedParam = None,
     ) -> Response:
-        stored = await service.get(store, ctx, kind, resource_id)
+        wanted = Wanted(attributes, excluded)
+        stored = await service.get(store, ctx, kind, resource_id, wanted)
         if not_modified(if_none_match, stored.version):
             return empty(304, etag=etag(stored.version))
         return _resource(ctx, kind, stored)
@@ -74,6 +98,21 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         if_match: IfMatchDep = None,
     ) -> Response:
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
+        return _resource(ctx, kind, stored)
+
+    @router.patch("/{resource_id}", operation_id=f"patch_{name}", responses=responses(kind, 200))
+    async def patch(
+        ctx: ContextDep,
+        store: StoreDep,
+        settings: SettingsDep,
+        resource_id: str,
+        body: BodyDep,
+        if_match: IfMatchDep = None,
+        attributes: AttributesParam = None,
+    ) -> Response:
+        stored = await service.patch(store, ctx, kind, resource_id, body, if_match, attributes)
+        if kind.name == "Group" and settings.group_patch_returns == "no_content":
+            return empty(204, etag=etag(stored.version))
         return _resource(ctx, kind, stored)
 
     @router.delete("/{resource_id}", status_code=204, operation_id=f"delete_{name}",
