@@ -162,7 +162,9 @@ CreateGroup = Callable[..., Awaitable[dict[str, Any]]]
 def create_group(client: httpx.AsyncClient) -> CreateGroup:
     """POST a group (members by id) and return its representation; 201 or the test fails."""
 
-    async def create(display_name: str = "Admins", *member_ids: str, **extra: Any) -> dict[str, Any]:
+    async def create(
+        display_name: str = "Admins", *member_ids: str, **extra: Any
+    ) -> dict[str, Any]:
         payload = group_payload(display_name, *member_ids, **extra)
         response = await client.post("/scim/v2/Groups", json=payload)
         assert response.status_code == 201, response.text
