@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from app.scim.context import RequestContext
 from app.scim.store import StoredResource, Transaction
+
+STREAM_BATCH = 1000
+"""Members per chunk of a streamed response: memory stays flat whatever the group's size."""
 
 RELATION = {"Group": "members", "User": "groups"}
 """The derived attribute of each resource type, by type name."""
@@ -118,3 +123,38 @@ def _with(resource: StoredResource, values: list[dict[str, Any]] | None) -> Stor
         return resource
     document = {**resource.document, RELATION[resource.resource_type]: values}
     return dataclasses.replace(resource, document=document)
+
+
+class MemberStream:
+    """A group read whose members are streamed in batches from one query.
+
+    The read transaction stays open until the last batch is sent (or ``aclose`` is
+    called), so the group and its members come from one unit of work while the response
+    holds at most ``STREAM_BATCH`` members in memory.
+    """
+
+    def __init__(
+        self, stack: AsyncExitStack, tx: Transaction, ctx: RequestContext, stored: StoredResource
+    ) -> None:
+        self._stack, self._tx, self._ctx, self.stored = stack, tx, ctx, stored
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        try:
+            batch: list[dict[str, Any]] = []
+            async for m in self._tx.members_of([self.stored.id]):
+                batch.append(_member(self._ctx, m.member_id, m.type, m.display))
+                if len(batch) >= STREAM_BATCH:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+
+
+def streams(kind_name: str, wanted: Wanted) -> bool:
+    """Stream a plain full GET of a group; projected reads take the buffered path."""
+    return kind_name == "Group" and wanted == DEFAULT

@@ -8,6 +8,7 @@ answers for what is durably in the database (RFC 7644 §3).
 from __future__ import annotations
 
 import uuid
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,22 @@ async def get(
         if stored is None:
             raise _not_found(kind, resource_id)
         return (await relations.attach(tx, ctx, [stored], wanted))[0]
+
+
+async def open_members(
+    store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str
+) -> relations.MemberStream:
+    """GET of a group whose members the response streams (see ``relations.MemberStream``)."""
+    stack = AsyncExitStack()
+    tx = await stack.enter_async_context(store.transaction(write=False))
+    try:
+        stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
+        if stored is None:
+            raise _not_found(kind, resource_id)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return relations.MemberStream(stack, tx, ctx, stored)
 
 
 async def replace(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.scim import relations
 from tests.conftest import (
     BASE,
     GROUP_SCHEMA,
@@ -91,6 +93,48 @@ async def test_get_renders_members(
     group = await create_group("Admins", *(u["id"] for u in users))
     body = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
     assert sorted(m["value"] for m in body["members"]) == sorted(u["id"] for u in users)
+
+
+async def test_get_streams_members_across_batches(
+    client: httpx.AsyncClient,
+    create_user: CreateUser,
+    create_group: CreateGroup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(relations, "STREAM_BATCH", 2)
+    users = [await create_user(f"user{i}") for i in range(5)]
+    group = await create_group("Admins", *(u["id"] for u in users))
+    response = await client.get(f"/scim/v2/Groups/{group['id']}")
+    assert response.headers["content-type"] == "application/scim+json; charset=utf-8"
+    assert response.headers["etag"] == 'W/"1"'
+    body = response.json()
+    assert sorted(m["value"] for m in body["members"]) == sorted(u["id"] for u in users)
+    assert body["meta"]["location"] == f"{BASE}/Groups/{group['id']}"
+
+
+async def test_get_of_group_without_members_has_no_members_attribute(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Empty")
+    body = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
+    assert "members" not in body
+    assert body["displayName"] == "Empty"
+
+
+async def test_get_with_matching_if_none_match_is_304(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Admins")
+    response = await client.get(
+        f"/scim/v2/Groups/{group['id']}", headers={"If-None-Match": 'W/"1"'}
+    )
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+async def test_get_of_unknown_group_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/scim/v2/Groups/6f1c2b8e-0000-4000-8000-000000000000")
+    assert_scim_error(response, 404)
 
 
 async def test_get_with_excluded_members_leaves_them_out(

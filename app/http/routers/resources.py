@@ -17,14 +17,14 @@ from app.http.deps import (
     StoreDep,
 )
 from app.http.openapi import request_body, responses
-from app.http.responses import empty, scim
+from app.http.responses import empty, scim, scim_streamed
 from app.scim import service
 from app.scim.context import RequestContext
 from app.scim.etag import etag, not_modified
 from app.scim.query import list_query
-from app.scim.relations import Wanted
+from app.scim.relations import Wanted, streams
 from app.scim.resources import ResourceKind
-from app.scim.store import StoredResource
+from app.scim.store import Store, StoredResource
 
 FilterParam = Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")]
 StartIndexParam = Annotated[int | None, Query(alias="startIndex", description="1-based")]
@@ -44,6 +44,23 @@ def _resource(
     body = service.present(ctx, kind, stored)
     location = body["meta"]["location"] if status_code == 201 else None
     return scim(body, status_code=status_code, etag=etag(stored.version), location=location)
+
+
+async def _streamed(
+    ctx: RequestContext,
+    store: Store,
+    kind: ResourceKind,
+    resource_id: str,
+    if_none_match: str | None,
+) -> Response:
+    """A full group GET: members streamed in batches, memory flat at any group size."""
+    stream = await service.open_members(store, ctx, kind, resource_id)
+    tag = etag(stream.stored.version)
+    if not_modified(if_none_match, stream.stored.version):
+        await stream.aclose()
+        return empty(304, etag=tag)
+    head = service.present(ctx, kind, stream.stored)
+    return scim_streamed(head, "members", stream.batches(), etag=tag)
 
 
 def resource_router(kind: ResourceKind) -> APIRouter:
@@ -83,6 +100,8 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         excluded: ExcludedParam = None,
     ) -> Response:
         wanted = Wanted(attributes, excluded)
+        if streams(kind.name, wanted):
+            return await _streamed(ctx, store, kind, resource_id, if_none_match)
         stored = await service.get(store, ctx, kind, resource_id, wanted)
         if not_modified(if_none_match, stored.version):
             return empty(304, etag=etag(stored.version))
