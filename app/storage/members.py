@@ -32,6 +32,8 @@ _BATCH = 5000
 """Rows per fetch when streaming members: one greenlet switch per batch, not per row."""
 
 _MEMBER_TYPES = ("User", "Group")
+_NESTING_LOCK = 7_643_042
+"""Advisory lock key taken by writers that add groups to groups (PostgreSQL)."""
 T = TypeVar("T")
 
 
@@ -50,6 +52,10 @@ class MembershipOps:
 
     connection: AsyncConnection
     sqlite: bool
+
+    def nests_serially(self) -> bool:
+        """Whether nesting writers must take the advisory lock (not on SQLite)."""
+        return not self.sqlite
 
     def _insert(self) -> Any:
         return (sqlite.insert if self.sqlite else postgresql.insert)(memberships)
@@ -104,9 +110,14 @@ class MembershipOps:
 
         Adding group S to group T makes a cycle exactly when T is reachable from S. The
         recursive CTE uses UNION, so it ends even on data that already holds a cycle.
+        On PostgreSQL, writers that nest groups first queue on one transaction-scoped
+        advisory lock, so two concurrent adds (A into B, B into A) cannot each miss the
+        other's half of a cycle; SQLite serialises writers already.
         """
         if target in starts:
             return True
+        if self.nests_serially():
+            await self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_NESTING_LOCK)))
         seed = sa.select(resources.c.id.label("id")).where(resources.c.id.in_(starts))
         reach = seed.cte("reach", recursive=True)
         step = sa.select(memberships.c.member_id).where(

@@ -104,7 +104,9 @@ class SqlTransaction(MembershipOps):
     ) -> StoredResource | None:
         query = sa.select(*_READ_COLUMNS).where(self._one(tenant, kind, resource_id))
         if for_update and not self.sqlite:
-            query = query.with_for_update()
+            # FOR NO KEY UPDATE: membership inserts naming this row (foreign-key checks
+            # take KEY SHARE) must not wait on it, or two groups nesting each other deadlock.
+            query = query.with_for_update(key_share=True)
         row = (await self.connection.execute(query)).first()
         return _stored(row) if row is not None else None
 
