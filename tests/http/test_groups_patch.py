@@ -286,3 +286,27 @@ async def test_pathless_remove_is_400_no_target(
 ) -> None:
     group = await create_group("Admins")
     assert_scim_error(await _patch(client, group["id"], {"op": "remove"}), 400, "noTarget")
+
+
+async def test_unknown_attribute_path_is_400_invalid_path(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Admins")
+    op = {"op": "replace", "path": "bogus", "value": 1}
+    assert_scim_error(await _patch(client, group["id"], op), 400, "invalidPath")
+
+
+async def test_removing_display_name_is_400_mutability(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Admins")
+    op = {"op": "remove", "path": "displayName"}
+    assert_scim_error(await _patch(client, group["id"], op), 400, "mutability")
+
+
+async def test_member_selection_other_than_value_is_400_invalid_path(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Admins")
+    op = {"op": "remove", "path": 'members[type eq "User"]'}
+    assert_scim_error(await _patch(client, group["id"], op), 400, "invalidPath")
