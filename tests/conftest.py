@@ -147,6 +147,39 @@ def create_user(client: httpx.AsyncClient) -> CreateUser:
     return create
 
 
+def group_payload(display_name: str = "Admins", *member_ids: str, **extra: Any) -> dict[str, Any]:
+    members = [{"value": member_id} for member_id in member_ids]
+    return {
+        "schemas": [GROUP_SCHEMA],
+        "displayName": display_name,
+        **({"members": members} if members else {}),
+        **extra,
+    }
+
+
+def patch_payload(*operations: dict[str, Any]) -> dict[str, Any]:
+    return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
+
+
+CreateGroup = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def create_group(client: httpx.AsyncClient) -> CreateGroup:
+    """POST a group (members by id) and return its representation; 201 or the test fails."""
+
+    async def create(
+        display_name: str = "Admins", *member_ids: str, **extra: Any
+    ) -> dict[str, Any]:
+        payload = group_payload(display_name, *member_ids, **extra)
+        response = await client.post("/scim/v2/Groups", json=payload)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return create
+
+
 def assert_scim_error(response: httpx.Response, status: int, scim_type: str | None = None) -> None:
     """The RFC 7644 §3.12 envelope, with a string status and the expected scimType."""
     assert response.status_code == status, response.text

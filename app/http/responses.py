@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8"
 
@@ -39,3 +40,33 @@ def empty(status_code: int, *, etag: str | None = None) -> Response:
     if etag is not None:
         headers["ETag"] = etag
     return Response(status_code=status_code, headers=headers)
+
+
+async def _with_list(
+    head: dict[str, Any], key: str, batches: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    """``head`` serialised with ``key`` holding every batch, one batch in memory at a time."""
+    opening = orjson.dumps(head)
+    first = True
+    async for batch in batches:
+        items = orjson.dumps(batch)[1:-1]
+        if first:
+            yield opening[:-1] + b',"' + key.encode() + b'":[' + items
+            first = False
+        else:
+            yield b"," + items
+    yield opening if first else b"]}"
+
+
+def scim_streamed(
+    head: dict[str, Any],
+    key: str,
+    batches: AsyncIterator[list[dict[str, Any]]],
+    *,
+    etag: str | None = None,
+) -> StreamingResponse:
+    """A SCIM resource whose multi-valued ``key`` is too large to build in memory."""
+    headers = {"ETag": etag} if etag is not None else None
+    return StreamingResponse(
+        _with_list(head, key, batches), media_type=SCIM_MEDIA_TYPE, headers=headers
+    )

@@ -8,8 +8,10 @@ from app.scim import cursor as cursors
 from app.scim.context import RequestContext
 from app.scim.projection import Projection
 from app.scim.query import QueryLimits, binding
-from app.scim.service import LIST_RESPONSE, present
+from app.scim.service import present
 from app.scim.store import ListQuery, Page
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 def _cursors(

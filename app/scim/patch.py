@@ -53,6 +53,11 @@ def _raw_operations(body: Any, max_operations: int) -> tuple[str, list[Any]] | N
     return key, body[key]
 
 
+def check_limit(body: Any, max_operations: int) -> None:
+    """Refuse a request with more operations than configured, before any is looked at."""
+    _raw_operations(body, max_operations)
+
+
 def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
     """One raw operation after the PATCH tolerances, as one or more raw operations."""
     if not isinstance(raw, dict):

@@ -41,6 +41,13 @@ def _split(kind: ResourceKind, text: str) -> Name:
     return urn, attr, sub or None
 
 
+def _core(name: str) -> str:
+    """``urn:...:core:2.0:Group:members`` -> ``members``: core attributes may be qualified."""
+    if name.startswith("urn:ietf:params:scim:schemas:core:2.0:"):
+        return name.rpartition(":")[2]
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Projection:
     """A parsed projection; ``wants`` lets storage skip loading what will not be shown."""
@@ -60,8 +67,8 @@ class Projection:
         if name in _ALWAYS:
             return True
         if self.attributes:
-            return any(a == name or a.startswith(f"{name}.") for a in self.attributes)
-        return name not in self.excluded
+            return any(_core(a) == name or _core(a).startswith(f"{name}.") for a in self.attributes)
+        return name not in {_core(e) for e in self.excluded}
 
     def apply(self, document: dict[str, Any], kind: ResourceKind) -> dict[str, Any]:
         if not self.attributes and not self.excluded:

@@ -77,5 +77,5 @@ def _kind(
 USER = _kind("User", User[EnterpriseUser], User, (EnterpriseUser,), "userName")
 GROUP = _kind("Group", Group, Group, (), "displayName")
 
-KINDS: dict[str, ResourceKind] = {USER.name: USER}
+KINDS: dict[str, ResourceKind] = {USER.name: USER, GROUP.name: GROUP}
 """The resource types served; discovery lists exactly these."""

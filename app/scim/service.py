@@ -7,15 +7,23 @@ answers for what is durably in the database (RFC 7644 §3).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from scim2_models import Context, InvalidSyntaxException, NotFoundException, Resource
+from scim2_models import (
+    Context,
+    InvalidSyntaxException,
+    InvalidValueException,
+    NotFoundException,
+    Resource,
+)
 
+from app.scim import groups, policy, relations
 from app.scim import patch as patching
-from app.scim import policy
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
 from app.scim.errors import from_validation_error
@@ -56,7 +64,13 @@ def validate(
 
 
 def to_write(kind: ResourceKind, resource: Resource[Any], context: Context) -> ResourceWrite:
-    document = canonical(resource, context)
+    return rewrite(kind, canonical(resource, context))
+
+
+def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
+    """The stored forms of a canonical document."""
+    if not kind.keys(document).name_key:
+        raise InvalidValueException(detail=f"{kind.name_attribute} must not be empty")
     return ResourceWrite(
         document=document, search=search_document(kind, document), keys=kind.keys(document)
     )
@@ -72,19 +86,43 @@ async def create(
 ) -> StoredResource:
     """POST (RFC 7644 §3.3): the database's unique index decides duplicates, not a lookup."""
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
+    members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
     async with store.transaction(write=True) as tx:
-        return await tx.insert(ctx.tenant, kind, write, _now())
+        stored = await tx.insert(ctx.tenant, kind, write, _now())
+        if members is not None:
+            await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
+        return (await relations.attach(tx, ctx, [stored], relations.DEFAULT))[0]
 
 
 async def get(
-    store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    resource_id: str,
+    wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
     async with store.transaction(write=False) as tx:
         stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
-    if stored is None:
-        raise _not_found(kind, resource_id)
-    return stored
+        if stored is None:
+            raise _not_found(kind, resource_id)
+        return (await relations.attach(tx, ctx, [stored], wanted))[0]
+
+
+async def open_members(
+    store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str
+) -> relations.MemberStream:
+    """GET of a group whose members the response streams (see ``relations.MemberStream``)."""
+    stack = AsyncExitStack()
+    tx = await stack.enter_async_context(store.transaction(write=False))
+    try:
+        stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
+        if stored is None:
+            raise _not_found(kind, resource_id)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return relations.MemberStream(stack, tx, ctx, stored)
 
 
 async def replace(
@@ -97,15 +135,19 @@ async def replace(
 ) -> StoredResource:
     """PUT (RFC 7644 §3.5.1): readOnly input ignored, immutable input must match."""
     replacement = validate(ctx, kind, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
+    members = groups.take_members(kind, replacement)
     async with store.transaction(write=True) as tx:
         current = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id), for_update=True)
         if current is None:
             raise _not_found(kind, resource_id)
         check_if_match(if_match, current.version)
-        if not replacement.replace(load(kind, current)):
-            return current
-        write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
-        return await tx.update(ctx.tenant, kind, current, write, _now())
+        changed = members is not None and await groups.write_members(
+            tx, ctx.tenant, current.id, members
+        )
+        if replacement.replace(load(kind, current)) or changed:
+            write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
+            current = await tx.update(ctx.tenant, kind, current, write, _now())
+        return (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
 
 
 def patched(
@@ -134,11 +176,15 @@ async def patch_locked(
     kind: ResourceKind,
     current: StoredResource,
     operations: patching.Operations,
+    *,
+    touched: bool = False,
 ) -> StoredResource:
     """Apply operations to a row ``tx`` holds locked; version and lastModified move only
-    when the document changed (RFC 7644 §3.14). Groups call this for non-member operations.
+    when the document changed or ``touched`` says its membership rows did (RFC 7644 §3.14).
     """
-    write = patched(ctx, kind, current, operations)
+    write = patched(ctx, kind, current, operations) if operations else None
+    if write is None and touched:
+        write = rewrite(kind, current.document)
     if write is None:
         return current
     return await tx.update(ctx.tenant, kind, current, write, _now())
@@ -153,20 +199,30 @@ async def patch(
     if_match: str | None,
     *,
     max_operations: int,
+    wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
     """PATCH (RFC 7644 §3.5.2): all operations apply or none, on a locked row.
+
+    Group ``members`` operations become membership row changes (``app.scim.groups``);
+    the rest is applied to the document with scim2-models.
 
     The row lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) makes concurrent
     PATCHes of one resource apply one after the other, so none loses another's update.
     """
     parsed = parse_id(kind, resource_id)
-    operations = patching.parse(kind, payload, str(parsed), max_operations)
+    patching.check_limit(payload, max_operations)
+    delta, rest = groups.split_members(kind, payload)
+    operations = patching.parse(kind, rest, str(parsed), max_operations) if rest else []
     async with store.transaction(write=True) as tx:
         current = await tx.get(ctx.tenant, kind, parsed, for_update=True)
         if current is None:
             raise _not_found(kind, resource_id)
         check_if_match(if_match, current.version)
-        return await patch_locked(tx, ctx, kind, current, operations)
+        touched = delta is not None and await groups.write_members(
+            tx, ctx.tenant, current.id, delta
+        )
+        current = await patch_locked(tx, ctx, kind, current, operations, touched=touched)
+        return (await relations.attach(tx, ctx, [current], wanted))[0]
 
 
 async def delete(
@@ -183,9 +239,16 @@ async def delete(
             raise _not_found(kind, resource_id)
 
 
-async def search(store: Store, ctx: RequestContext, query: ListQuery) -> Page:
+async def search(
+    store: Store,
+    ctx: RequestContext,
+    query: ListQuery,
+    wanted: relations.Wanted = relations.DEFAULT,
+) -> Page:
     async with store.transaction(write=False) as tx:
-        return await tx.list(ctx.tenant, query)
+        page = await tx.list(ctx.tenant, query)
+        attached = await relations.attach(tx, ctx, page.resources, wanted)
+        return dataclasses.replace(page, resources=attached)
 
 
 def present(ctx: RequestContext, kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
@@ -200,19 +263,3 @@ def present(ctx: RequestContext, kind: ResourceKind, stored: StoredResource) -> 
         last_modified=stored.last_modified,
         location=ctx.location(kind, resource_id),
     )
-
-
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-
-
-def list_response(ctx: RequestContext, query: ListQuery, page: Page) -> dict[str, Any]:
-    """RFC 7644 §3.4.2: itemsPerPage is what this page holds, not what was asked for."""
-    kinds = {kind.name: kind for kind in query.kinds}
-    resources = [present(ctx, kinds[r.resource_type], r) for r in page.resources]
-    return {
-        "schemas": [LIST_RESPONSE],
-        "totalResults": page.total,
-        "itemsPerPage": len(resources),
-        "startIndex": query.start_index,
-        "Resources": resources,
-    }

@@ -8,7 +8,7 @@ rolls back when it raises.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,7 +93,63 @@ class Page:
     more: bool = False
 
 
-class Transaction(Protocol):
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """A membership to write: the member's id and its resource type (User or Group)."""
+
+    id: uuid.UUID
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A direct member of a group as reads render it (RFC 7643 §4.2 ``members``)."""
+
+    group_id: uuid.UUID
+    member_id: uuid.UUID
+    type: str
+    display: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOfMember:
+    """A group a resource belongs to, directly or through nested groups (RFC 7643 §4.1.2)."""
+
+    member_id: uuid.UUID
+    group_id: uuid.UUID
+    display: str | None
+    direct: bool
+
+
+class MembershipTransaction(Protocol):
+    """Set operations on membership rows; each touches only the rows it names."""
+
+    async def resolve_members(self, tenant: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The resource type of each id naming a User or Group of ``tenant``; others absent."""
+
+    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
+        """Insert memberships, ignoring existing ones; returns how many were new."""
+
+    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> int:
+        """Delete the named memberships; returns how many existed."""
+
+    async def clear_members(self, group_id: uuid.UUID) -> int:
+        """Delete every membership of the group; returns how many existed."""
+
+    async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
+        """The group's direct member ids (to compute the difference a replace writes)."""
+
+    async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+        """Whether ``target`` is in ``starts`` or nested at any depth in one of them."""
+
+    def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
+        """The direct members of the groups with display names, from one streamed query."""
+
+    async def groups_of(self, member_ids: Sequence[uuid.UUID]) -> list[GroupOfMember]:
+        """Direct and indirect groups of each member, from one recursive query."""
+
+
+class Transaction(MembershipTransaction, Protocol):
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:

@@ -20,6 +20,7 @@ from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResourc
 from app.storage.engine import WRITE_OPTION, is_sqlite
 from app.storage.filter_sql import compile_filter
 from app.storage.json_sql import Dialect
+from app.storage.members import MembershipOps
 from app.storage.paging import SortKey, beyond, order_by, sort_key
 from app.storage.tables import ResourceRow, TokenRow
 
@@ -81,7 +82,7 @@ def _columns(write: ResourceWrite) -> dict[str, Any]:
     }
 
 
-class SqlTransaction:
+class SqlTransaction(MembershipOps):
     """One open transaction on one connection."""
 
     def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:
@@ -119,7 +120,9 @@ class SqlTransaction:
     ) -> StoredResource | None:
         query = sa.select(*_READ_COLUMNS).where(self._one(tenant, kind, resource_id))
         if for_update and not self.sqlite:
-            query = query.with_for_update()
+            # FOR NO KEY UPDATE: membership inserts naming this row (foreign-key checks
+            # take KEY SHARE) must not wait on it, or two groups nesting each other deadlock.
+            query = query.with_for_update(key_share=True)
         row = (await self.connection.execute(query)).first()
         return _stored(row) if row is not None else None
 

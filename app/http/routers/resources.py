@@ -18,15 +18,16 @@ from app.http.deps import (
 )
 from app.http.openapi import patch_body, request_body, responses
 from app.http.params import ListParamsDep, ProjectionDep
-from app.http.responses import empty, scim
+from app.http.responses import empty, scim, scim_streamed
 from app.scim import service
 from app.scim.context import RequestContext
 from app.scim.etag import etag, not_modified
 from app.scim.listing import list_response
 from app.scim.projection import Projection
 from app.scim.query import list_query
+from app.scim.relations import Wanted, streams
 from app.scim.resources import ResourceKind
-from app.scim.store import StoredResource
+from app.scim.store import Store, StoredResource
 
 
 def _resource(
@@ -40,6 +41,23 @@ def _resource(
     body = (projection or Projection()).apply(service.present(ctx, kind, stored), kind)
     location = body["meta"]["location"] if status_code == 201 else None
     return scim(body, status_code=status_code, etag=etag(stored.version), location=location)
+
+
+async def _streamed(
+    ctx: RequestContext,
+    store: Store,
+    kind: ResourceKind,
+    resource_id: str,
+    if_none_match: str | None,
+) -> Response:
+    """A full group GET: members streamed in batches, memory flat at any group size."""
+    stream = await service.open_members(store, ctx, kind, resource_id)
+    tag = etag(stream.stored.version)
+    if not_modified(if_none_match, stream.stored.version):
+        await stream.aclose()
+        return empty(304, etag=tag)
+    head = Projection().apply(service.present(ctx, kind, stream.stored), kind)
+    return scim_streamed(head, "members", stream.batches(), etag=tag)
 
 
 def resource_router(kind: ResourceKind) -> APIRouter:
@@ -68,7 +86,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         projection: ProjectionDep,
     ) -> Response:
         query = list_query([kind], **asdict(params), limits=limits, tenant=ctx.tenant)
-        page = await service.search(store, ctx, query)
+        page = await service.search(store, ctx, query, Wanted(projection))
         return scim(list_response(ctx, query, page, projection, limits))
 
     @router.get("/{resource_id}", operation_id=f"get_{name}", responses=responses(kind, 200))
@@ -79,7 +97,10 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         projection: ProjectionDep,
         if_none_match: IfNoneMatchDep = None,
     ) -> Response:
-        stored = await service.get(store, ctx, kind, resource_id)
+        wanted = Wanted(projection)
+        if streams(kind.name, wanted):
+            return await _streamed(ctx, store, kind, resource_id, if_none_match)
+        stored = await service.get(store, ctx, kind, resource_id, wanted)
         if not_modified(if_none_match, stored.version):
             return empty(304, etag=etag(stored.version))
         return _resource(ctx, kind, stored, projection=projection)
@@ -116,10 +137,19 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         projection: ProjectionDep,
         if_match: IfMatchDep = None,
     ) -> Response:
-        limit = settings.max_patch_operations
+        wanted = Wanted(projection, default=kind.name != "Group")
         stored = await service.patch(
-            store, ctx, kind, resource_id, body, if_match, max_operations=limit
+            store,
+            ctx,
+            kind,
+            resource_id,
+            body,
+            if_match,
+            max_operations=settings.max_patch_operations,
+            wanted=wanted,
         )
+        if kind.name == "Group" and settings.group_patch_returns == "no_content":
+            return empty(204, etag=etag(stored.version))
         return _resource(ctx, kind, stored, projection=projection)
 
     @router.delete(

@@ -12,6 +12,7 @@ from app.http.responses import scim
 from app.scim import service
 from app.scim.listing import list_response
 from app.scim.query import search_request
+from app.scim.relations import Wanted
 from app.scim.resources import ResourceKind
 
 
@@ -24,7 +25,7 @@ def search_router(kinds: Sequence[ResourceKind], path: str, name: str) -> APIRou
         ctx: ContextDep, store: StoreDep, limits: LimitsDep, body: BodyDep
     ) -> Response:
         query, projection = search_request(kinds, body, limits, tenant=ctx.tenant)
-        page = await service.search(store, ctx, query)
+        page = await service.search(store, ctx, query, Wanted(projection))
         return scim(list_response(ctx, query, page, projection, limits))
 
     return router

@@ -1,0 +1,97 @@
+"""Group-specific service logic: membership written as set operations on rows (RFC 7643 §4.2).
+
+The group document never holds ``members``: POST, PUT and PATCH take them out of the
+validated resource and write membership rows, touching only the rows that change. Every
+member id is checked (it must name a User or Group of the tenant: 400 invalidValue
+otherwise) and nested groups may not form a cycle (400 invalidValue) before anything is
+written; the caller's transaction makes the whole request atomic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from scim2_models import InvalidValueException, Resource
+
+from app.scim import member_patch
+from app.scim.member_patch import PATCH_URN, MemberDelta, member_id
+from app.scim.resources import GROUP, ResourceKind
+from app.scim.store import MemberRow, Transaction
+
+
+def is_group(kind: ResourceKind) -> bool:
+    return kind.name == GROUP.name
+
+
+def take_members(kind: ResourceKind, resource: Resource[Any]) -> MemberDelta | None:
+    """Move a POST/PUT body's ``members`` out of the resource into a delta that replaces.
+
+    PUT replaces the resource (RFC 7644 §3.5.1), so a Group PUT without ``members`` leaves
+    the group with none. Other kinds have no membership: None.
+    """
+    if not is_group(kind):
+        return None
+    members = getattr(resource, "members", None) or []
+    resource.members = None  # type: ignore[attr-defined]
+    delta = MemberDelta()
+    delta.replaced([member_id(m.value) for m in members])
+    return delta
+
+
+async def _resolve(tx: Transaction, tenant: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each id's resource type; an id naming nothing of this tenant is 400 invalidValue."""
+    if not ids:
+        return {}
+    found = await tx.resolve_members(tenant, ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise InvalidValueException(detail=f"no User or Group has the id {missing[0]}")
+    return found
+
+
+async def _refuse_cycle(tx: Transaction, group_id: uuid.UUID, found: dict[uuid.UUID, str]) -> None:
+    """A group may not contain itself, directly or through nested groups (RFC 7643 §4.2)."""
+    groups = [i for i, kind in found.items() if kind == GROUP.name]
+    if groups and await tx.reaches(groups, group_id):
+        raise InvalidValueException(detail="a group cannot be a member of itself, even nested")
+
+
+async def _add(tx: Transaction, tenant: str, group_id: uuid.UUID, ids: list[uuid.UUID]) -> int:
+    found = await _resolve(tx, tenant, ids)
+    await _refuse_cycle(tx, group_id, found)
+    return await tx.add_members(group_id, [MemberRow(i, found[i]) for i in ids]) if ids else 0
+
+
+async def write_members(
+    tx: Transaction, tenant: str, group_id: uuid.UUID, delta: MemberDelta, *, new: bool = False
+) -> bool:
+    """Write only the difference ``delta`` makes; True when any row changed.
+
+    A replace reads the current member ids, then deletes the ones that go and inserts the
+    ones that come; an empty replace is one DELETE. A new group skips the read.
+    """
+    if delta.replace is None:
+        added = await _add(tx, tenant, group_id, list(delta.add))
+        removed = await tx.remove_members(group_id, list(delta.remove)) if delta.remove else 0
+        return bool(added or removed)
+    target = delta.target()
+    if not target:
+        return False if new else bool(await tx.clear_members(group_id))
+    current = set() if new else await tx.member_ids(group_id)
+    added = await _add(tx, tenant, group_id, list(target - current))
+    gone = list(current - target)
+    removed = await tx.remove_members(group_id, gone) if gone else 0
+    return bool(added or removed)
+
+
+def split_members(kind: ResourceKind, payload: Any) -> tuple[MemberDelta | None, Any]:
+    """(membership delta, PatchOp body left for the document) of a PATCH body.
+
+    For a Group, ``members`` operations become one ordered delta of row changes and the
+    other operations stay a PatchOp body (None when none is left). Other kinds pass through.
+    """
+    if not is_group(kind):
+        return None, payload
+    delta, others = member_patch.split(payload)
+    return delta, ({"schemas": [PATCH_URN], "Operations": others} if others else None)

@@ -1,0 +1,199 @@
+"""A Group PATCH request split into its membership delta and its other operations.
+
+Membership changes are set operations on rows (RFC 7644 §3.5.2), so the operations that
+target ``members`` are folded, in request order, into one ``MemberDelta``; the others are
+left for scim2-models' ``PatchOp`` to apply to the stored document. What clients send:
+
+- ``add`` path ``members`` with one or many values (Okta, Entra);
+- ``remove`` path ``members[value eq "id"]`` (Okta), or ``or`` of such terms;
+- ``remove`` path ``members`` with a value list (Entra's default mode), or with no value
+  (every member);
+- ``replace`` path ``members`` (Okta), and pathless ``add``/``replace`` whose value holds
+  ``members``; Okta also sends its rename as a pathless replace carrying ``id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from scim2_models import (
+    Group,
+    InvalidPathException,
+    InvalidSyntaxException,
+    InvalidValueException,
+    Path,
+)
+from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
+
+from app.scim import policy
+
+PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_OPS = frozenset({"add", "remove", "replace"})
+
+
+@dataclass
+class MemberDelta:
+    """The net effect of a request's member operations, applied in order.
+
+    ``replace`` is the whole new member set when an operation replaced or cleared it;
+    ``add`` and ``remove`` are what later operations change on top (kept disjoint).
+    """
+
+    replace: set[uuid.UUID] | None = None
+    add: dict[uuid.UUID, None] = field(default_factory=dict)
+    remove: set[uuid.UUID] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return self.replace is None and not self.add and not self.remove
+
+    def added(self, ids: list[uuid.UUID]) -> None:
+        for member_id in ids:
+            self.add[member_id] = None
+            self.remove.discard(member_id)
+
+    def removed(self, ids: list[uuid.UUID]) -> None:
+        for member_id in ids:
+            self.add.pop(member_id, None)
+            self.remove.add(member_id)
+
+    def replaced(self, ids: list[uuid.UUID]) -> None:
+        self.replace, self.add, self.remove = set(ids), {}, set()
+
+    def target(self) -> set[uuid.UUID]:
+        """The member set after a replace (only meaningful when ``replace`` is set)."""
+        return ((self.replace or set()) | self.add.keys()) - self.remove
+
+
+def member_id(value: Any) -> uuid.UUID:
+    """A member ``value`` to add: a resource id, so a UUID (else 400 invalidValue)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidValueException(detail=f"no User or Group has the id {value!r}") from None
+
+
+def _maybe_id(value: Any) -> uuid.UUID | None:
+    """A member ``value`` to remove: a non-UUID names no member, so removes nothing."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _get(mapping: dict[str, Any], name: str) -> Any:
+    """Keys of PATCH operations and attribute names are case-insensitive (RFC 7644 §3.10)."""
+    return next((v for k, v in mapping.items() if k.lower() == name), None)
+
+
+def entry_values(value: Any) -> list[Any]:
+    """The ``value`` of each member entry (one object or a list of them)."""
+    entries = value if isinstance(value, list) else [value]
+    values = []
+    for entry in entries:
+        item = _get(entry, "value") if isinstance(entry, dict) else None
+        if not isinstance(item, str) or not item:
+            raise InvalidValueException(detail="each member needs a non-empty string 'value'")
+        values.append(item)
+    return values
+
+
+def _filter_ids(node: FilterNode) -> list[uuid.UUID]:
+    """Ids selected by ``value eq "id"`` (or an ``or`` of such terms)."""
+    if isinstance(node, LogicalExpr) and node.op == LogicalOperator.or_:
+        return [i for term in node.terms for i in _filter_ids(term)]
+    if (
+        isinstance(node, Comparison)
+        and node.op == CompareOperator.eq
+        and node.attr_path.attr.lower() == "value"
+        and node.attr_path.sub_attr is None
+    ):
+        found = _maybe_id(node.value)
+        return [found] if found is not None else []
+    raise InvalidPathException(detail='members are selected by value only: members[value eq "id"]')
+
+
+def _members_path(text: str) -> Path[Group] | None:
+    """The parsed path when it targets ``members``; other paths are not ours."""
+    try:
+        path = Path[Group](text)
+    except InvalidPathException:
+        return None
+    return path if path.parts and path.parts[0].lower() == "members" else None
+
+
+def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> None:
+    if len(path.parts) > 1:
+        raise InvalidPathException(detail=f"{path!s}: members are set whole, by value")
+    selector = path.value_filter
+    if selector is not None:
+        if op != "remove":
+            raise InvalidPathException(detail=f"{op} takes path 'members', not a selection")
+        delta.removed(_filter_ids(selector))
+    elif op == "add":
+        if value is None:
+            raise InvalidValueException(detail="add members needs a value")
+        delta.added([member_id(v) for v in entry_values(value)])
+    elif op == "replace":
+        delta.replaced([member_id(v) for v in entry_values(value)] if value else [])
+    elif value is None or value == []:
+        delta.replaced([])
+    else:
+        found = (_maybe_id(v) for v in entry_values(value))
+        delta.removed([i for i in found if i is not None])
+
+
+def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
+    """Take ``members`` out of a pathless add/replace value; return what remains."""
+    if not isinstance(value, dict):
+        return value
+    rest = {}
+    for key, item in value.items():
+        name = key.lower().rsplit(":", 1)[-1] if key.lower().startswith("urn:") else key.lower()
+        if name == "members":
+            ids = [member_id(v) for v in entry_values(item)] if item else []
+            if op == "add":
+                delta.added(ids)
+            else:
+                delta.replaced(ids)
+        elif name not in policy.SERVER_OWNED:
+            rest[key] = item
+    return rest
+
+
+def _operations(payload: Any) -> list[dict[str, Any]]:
+    """The ``Operations`` of a PatchOp message (RFC 7644 §3.5.2), checked for shape."""
+    if not isinstance(payload, dict):
+        raise InvalidSyntaxException(detail="the request body must be a JSON object")
+    schemas = _get(payload, "schemas")
+    if not isinstance(schemas, list) or PATCH_URN.lower() not in {str(s).lower() for s in schemas}:
+        raise InvalidSyntaxException(detail=f"schemas must hold {PATCH_URN}")
+    operations = _get(payload, "operations")
+    if not isinstance(operations, list) or not operations:
+        raise InvalidValueException(detail="Operations holds one or more operations")
+    if not all(isinstance(o, dict) for o in operations):
+        raise InvalidSyntaxException(detail="each operation must be a JSON object")
+    return operations
+
+
+def split(payload: Any) -> tuple[MemberDelta, list[dict[str, Any]]]:
+    """The member delta of a Group PATCH and the operations left for the document."""
+    delta, others = MemberDelta(), []
+    for operation in _operations(payload):
+        op = str(_get(operation, "op") or "").lower()
+        path, value = _get(operation, "path"), _get(operation, "value")
+        if op not in _OPS:
+            others.append(operation)  # PatchOp validation names the error
+            continue
+        parsed = _members_path(path) if isinstance(path, str) and path.strip() else None
+        if parsed is not None:
+            _member_op(delta, op, parsed, value)
+        elif (path is None or path == "") and op != "remove":
+            rest = _pathless(delta, op, value)
+            if rest != {}:
+                others.append({"op": op, "value": rest})
+        else:
+            others.append(operation)
+    return delta, others

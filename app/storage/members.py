@@ -1,0 +1,185 @@
+"""Membership rows: set operations on the ``memberships`` table (RFC 7643 §4.2, §4.1.2).
+
+A group's members are never a JSON list inside its document: each direct member is one
+row, so adding or removing a member touches only the rows it names, whatever the size of
+the group. Reads render members with one query joining ``resources`` for display names,
+streamed row by row, and derive a user's ``groups`` (direct and indirect) with one
+recursive query.
+
+``MembershipOps`` is mixed into ``SqlTransaction``; every method runs on its connection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.scim.store import GroupOfMember, Member, MemberRow
+from app.storage.tables import MembershipRow, ResourceRow
+
+memberships = MembershipRow.__table__  # type: ignore[attr-defined]
+resources = ResourceRow.__table__  # type: ignore[attr-defined]
+
+CHUNK = 1000
+"""Ids per statement: far below SQLite's and asyncpg's bound-parameter limits."""
+
+_BATCH = 5000
+"""Rows per fetch when streaming members: one greenlet switch per batch, not per row."""
+
+_MEMBER_TYPES = ("User", "Group")
+_NESTING_LOCK = 7_643_042
+"""Advisory lock key taken by writers that add groups to groups (PostgreSQL)."""
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _display() -> Any:
+    """A member's display: its displayName, else (Users) its userName."""
+    return sa.func.coalesce(resources.c.display_name, resources.c.document["userName"].as_string())
+
+
+class MembershipOps:
+    """The membership half of the Store's Transaction protocol (``app.scim.store``)."""
+
+    connection: AsyncConnection
+    sqlite: bool
+
+    def nests_serially(self) -> bool:
+        """Whether nesting writers must take the advisory lock (not on SQLite)."""
+        return not self.sqlite
+
+    def _insert(self) -> Any:
+        return (sqlite.insert if self.sqlite else postgresql.insert)(memberships)
+
+    async def resolve_members(self, tenant: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The type (User or Group) of each id that names a resource of this tenant."""
+        found: dict[uuid.UUID, str] = {}
+        for chunk in _chunks(ids):
+            rows = await self.connection.execute(
+                sa.select(resources.c.id, resources.c.resource_type).where(
+                    resources.c.tenant == tenant,
+                    resources.c.resource_type.in_(_MEMBER_TYPES),
+                    resources.c.id.in_(chunk),
+                )
+            )
+            found.update({row.id: row.resource_type for row in rows})
+        return found
+
+    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
+        """Multi-row INSERT, ignoring members the group already has; the count inserted."""
+        added = 0
+        for chunk in _chunks(members):
+            rows = [{"group_id": group_id, "member_id": m.id, "member_type": m.type} for m in chunk]
+            statement = self._insert().values(rows).on_conflict_do_nothing()
+            added += (await self.connection.execute(statement)).rowcount or 0
+        return added
+
+    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> int:
+        """DELETE exactly the named rows; the count deleted (absent members are no error)."""
+        removed = 0
+        for chunk in _chunks(member_ids):
+            statement = memberships.delete().where(
+                memberships.c.group_id == group_id, memberships.c.member_id.in_(chunk)
+            )
+            removed += (await self.connection.execute(statement)).rowcount or 0
+        return removed
+
+    async def clear_members(self, group_id: uuid.UUID) -> int:
+        """``remove`` path ``members`` with no value: one DELETE."""
+        statement = memberships.delete().where(memberships.c.group_id == group_id)
+        return (await self.connection.execute(statement)).rowcount or 0
+
+    async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
+        """The ids of a group's direct members, for computing a replace's difference."""
+        result = await self.connection.stream_scalars(
+            sa.select(memberships.c.member_id).where(memberships.c.group_id == group_id)
+        )
+        return {member_id async for member_id in result}
+
+    async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+        """Whether ``target`` is one of ``starts`` or nested (at any depth) inside one.
+
+        Adding group S to group T makes a cycle exactly when T is reachable from S. The
+        recursive CTE uses UNION, so it ends even on data that already holds a cycle.
+        On PostgreSQL, writers that nest groups first queue on one transaction-scoped
+        advisory lock, so two concurrent adds (A into B, B into A) cannot each miss the
+        other's half of a cycle; SQLite serialises writers already.
+        """
+        if target in starts:
+            return True
+        if self.nests_serially():
+            await self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_NESTING_LOCK)))
+        seed = sa.select(resources.c.id.label("id")).where(resources.c.id.in_(starts))
+        reach = seed.cte("reach", recursive=True)
+        step = sa.select(memberships.c.member_id).where(
+            memberships.c.group_id == reach.c.id, memberships.c.member_type == "Group"
+        )
+        reach = reach.union(step)
+        query = sa.select(sa.literal(1)).select_from(reach).where(reach.c.id == target).limit(1)
+        return (await self.connection.execute(query)).first() is not None
+
+    async def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
+        """Members of these groups with their display names: ONE query, streamed.
+
+        Rows arrive in batches from a server-side cursor (asyncpg), so a 100,000-member
+        group costs one statement and a few fetches, never one round trip per member.
+        Unordered: RFC 7643 §2.4 gives multi-valued attributes no order.
+        """
+        if not group_ids:
+            return
+        query = (
+            sa.select(
+                memberships.c.group_id,
+                memberships.c.member_id,
+                memberships.c.member_type,
+                _display().label("display"),
+            )
+            .join(resources, resources.c.id == memberships.c.member_id)
+            .where(memberships.c.group_id.in_(group_ids))
+            .execution_options(yield_per=_BATCH)
+        )
+        result = await self.connection.stream(query)
+        async for rows in result.partitions(_BATCH):
+            for row in rows:
+                yield Member(row.group_id, row.member_id, row.member_type, row.display)
+
+    async def groups_of(self, member_ids: Sequence[uuid.UUID]) -> list[GroupOfMember]:
+        """Every group each member belongs to, directly or through nested groups.
+
+        One recursive query walks memberships upwards; a group reached both ways is
+        direct (RFC 7643 §4.1.2 ``type``: "direct" or "indirect").
+        """
+        if not member_ids:
+            return []
+        seed = sa.select(
+            memberships.c.member_id.label("root"),
+            memberships.c.group_id.label("group_id"),
+            sa.literal(1).label("direct"),
+        ).where(memberships.c.member_id.in_(member_ids))
+        up = seed.cte("up", recursive=True)
+        step = sa.select(up.c.root, memberships.c.group_id, sa.literal(0)).where(
+            memberships.c.member_id == up.c.group_id
+        )
+        up = up.union(step)
+        query = (
+            sa.select(
+                up.c.root,
+                up.c.group_id,
+                sa.func.max(up.c.direct).label("direct"),
+                resources.c.display_name,
+            )
+            .join(resources, resources.c.id == up.c.group_id)
+            .group_by(up.c.root, up.c.group_id, resources.c.display_name)
+            .order_by(up.c.root, resources.c.display_name, up.c.group_id)
+        )
+        rows = await self.connection.execute(query)
+        return [GroupOfMember(r.root, r.group_id, r.display_name, bool(r.direct)) for r in rows]
