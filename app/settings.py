@@ -38,10 +38,11 @@ class Settings(BaseSettings):
     )
     cursor_ttl_seconds: int = Field(default=3600, ge=1, description="Lifetime of a cursor.")
     max_patch_operations: int = Field(default=1000, description="Most operations in one PATCH.")
-    group_patch_returns: Literal["resource", "no_content"] = Field(
+    group_patch_returns: Literal["resource", "full", "no_content"] = Field(
         default="resource",
-        description="Group PATCH answers 200 with the group (members only when asked for "
-        "with attributes), or no_content: 204 without a body.",
+        description="Group PATCH answers 200 with the group, members only when asked for "
+        "with attributes (resource); 200 with every member (full, RFC 7644 §3.5.2 read "
+        "literally); or 204 without a body (no_content).",
     )
     db_pool_size: int = Field(default=10, description="PostgreSQL connection pool size.")
     db_statement_timeout_ms: int = Field(

@@ -235,7 +235,11 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
     """``python -m app serve`` on a free loopback port, stopped at the end of the session."""
     from tests.live import serve
 
-    with serve(live_database_url, tmp_path_factory.mktemp("live-log") / "server.log") as server:
+    # scim2-tester compares a group PATCH's response with what it patched, members
+    # included: the RFC-literal mode (README, "Groups"), not the scale-minded default.
+    env = {"SCIM_GROUP_PATCH_RETURNS": "full"}
+    log = tmp_path_factory.mktemp("live-log") / "server.log"
+    with serve(live_database_url, log, env=env) as server:
         yield server
 
 

@@ -35,7 +35,7 @@ def take_members(kind: ResourceKind, resource: Resource[Any]) -> MemberDelta | N
     members = getattr(resource, "members", None) or []
     resource.members = None  # type: ignore[attr-defined]
     delta = MemberDelta()
-    delta.replaced([member_id(m.value) for m in members])
+    delta.replaced([(member_id(m.value), m.display) for m in members])
     return delta
 
 
@@ -57,10 +57,13 @@ async def _refuse_cycle(tx: Transaction, group_id: uuid.UUID, found: dict[uuid.U
         raise InvalidValueException(detail="a group cannot be a member of itself, even nested")
 
 
-async def _add(tx: Transaction, tenant: str, group_id: uuid.UUID, ids: list[uuid.UUID]) -> int:
+async def _add(
+    tx: Transaction, tenant: str, group_id: uuid.UUID, ids: list[uuid.UUID], delta: MemberDelta
+) -> int:
     found = await _resolve(tx, tenant, ids)
     await _refuse_cycle(tx, group_id, found)
-    return await tx.add_members(group_id, [MemberRow(i, found[i]) for i in ids]) if ids else 0
+    rows = [MemberRow(i, found[i], delta.display.get(i)) for i in ids]
+    return await tx.add_members(group_id, rows) if ids else 0
 
 
 async def write_members(
@@ -72,14 +75,14 @@ async def write_members(
     ones that come; an empty replace is one DELETE. A new group skips the read.
     """
     if delta.replace is None:
-        added = await _add(tx, tenant, group_id, list(delta.add))
+        added = await _add(tx, tenant, group_id, list(delta.add), delta)
         removed = await tx.remove_members(group_id, list(delta.remove)) if delta.remove else 0
         return bool(added or removed)
     target = delta.target()
     if not target:
         return False if new else bool(await tx.clear_members(group_id))
     current = set() if new else await tx.member_ids(group_id)
-    added = await _add(tx, tenant, group_id, list(target - current))
+    added = await _add(tx, tenant, group_id, list(target - current), delta)
     gone = list(current - target)
     removed = await tx.remove_members(group_id, gone) if gone else 0
     return bool(added or removed)

@@ -33,24 +33,35 @@ PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = frozenset({"add", "remove", "replace"})
 
 
+Entry = tuple[uuid.UUID, str | None]
+"""A member to add: its id and the ``display`` the client gave, if any."""
+
+
 @dataclass
 class MemberDelta:
     """The net effect of a request's member operations, applied in order.
 
     ``replace`` is the whole new member set when an operation replaced or cleared it;
     ``add`` and ``remove`` are what later operations change on top (kept disjoint).
+    ``display`` keeps the client's ``display`` of each added member: sub-attributes of
+    members are immutable (RFC 7643 §4.2), so what was sent at the add is what is served.
     """
 
     replace: set[uuid.UUID] | None = None
     add: dict[uuid.UUID, None] = field(default_factory=dict)
     remove: set[uuid.UUID] = field(default_factory=set)
+    display: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return self.replace is None and not self.add and not self.remove
 
-    def added(self, ids: list[uuid.UUID]) -> None:
-        for member_id in ids:
+    def _note(self, entries: list[Entry]) -> None:
+        self.display.update({i: d for i, d in entries if d})
+
+    def added(self, entries: list[Entry]) -> None:
+        self._note(entries)
+        for member_id, _ in entries:
             self.add[member_id] = None
             self.remove.discard(member_id)
 
@@ -59,8 +70,9 @@ class MemberDelta:
             self.add.pop(member_id, None)
             self.remove.add(member_id)
 
-    def replaced(self, ids: list[uuid.UUID]) -> None:
-        self.replace, self.add, self.remove = set(ids), {}, set()
+    def replaced(self, entries: list[Entry]) -> None:
+        self._note(entries)
+        self.replace, self.add, self.remove = {i for i, _ in entries}, {}, set()
 
     def target(self) -> set[uuid.UUID]:
         """The member set after a replace (only meaningful when ``replace`` is set)."""
@@ -100,6 +112,16 @@ def entry_values(value: Any) -> list[Any]:
     return values
 
 
+def member_entries(value: Any) -> list[Entry]:
+    """Each member entry to add: its id (a UUID, else 400) and its ``display``."""
+    entries = value if isinstance(value, list) else [value]
+    ids = [member_id(v) for v in entry_values(value)]
+    displays = [_get(e, "display") if isinstance(e, dict) else None for e in entries]
+    return [
+        (i, d if isinstance(d, str) and d else None) for i, d in zip(ids, displays, strict=True)
+    ]
+
+
 def _filter_ids(node: FilterNode) -> list[uuid.UUID]:
     """Ids selected by ``value eq "id"`` (or an ``or`` of such terms)."""
     if isinstance(node, LogicalExpr) and node.op == LogicalOperator.or_:
@@ -135,9 +157,9 @@ def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> No
     elif op == "add":
         if value is None:
             raise InvalidValueException(detail="add members needs a value")
-        delta.added([member_id(v) for v in entry_values(value)])
+        delta.added(member_entries(value))
     elif op == "replace":
-        delta.replaced([member_id(v) for v in entry_values(value)] if value else [])
+        delta.replaced(member_entries(value) if value else [])
     elif value is None or value == []:
         delta.replaced([])
     else:
@@ -153,7 +175,7 @@ def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
     for key, item in value.items():
         name = key.lower().rsplit(":", 1)[-1] if key.lower().startswith("urn:") else key.lower()
         if name == "members":
-            ids = [member_id(v) for v in entry_values(item)] if item else []
+            ids = member_entries(item) if item else []
             if op == "add":
                 delta.added(ids)
             else:

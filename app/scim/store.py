@@ -95,10 +95,11 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class MemberRow:
-    """A membership to write: the member's id and its resource type (User or Group)."""
+    """A membership to write: the member's id, its resource type and the client's display."""
 
     id: uuid.UUID
     type: str
+    display: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,15 @@ class MembershipOps:
         """Multi-row INSERT, ignoring members the group already has; the count inserted."""
         added = 0
         for chunk in _chunks(members):
-            rows = [{"group_id": group_id, "member_id": m.id, "member_type": m.type} for m in chunk]
+            rows = [
+                {
+                    "group_id": group_id,
+                    "member_id": m.id,
+                    "member_type": m.type,
+                    "display": m.display,
+                }
+                for m in chunk
+            ]
             statement = self._insert().values(rows).on_conflict_do_nothing()
             added += (await self.connection.execute(statement)).rowcount or 0
         return added
@@ -141,7 +149,7 @@ class MembershipOps:
                 memberships.c.group_id,
                 memberships.c.member_id,
                 memberships.c.member_type,
-                _display().label("display"),
+                sa.func.coalesce(memberships.c.display, _display()).label("display"),
             )
             .join(resources, resources.c.id == memberships.c.member_id)
             .where(memberships.c.group_id.in_(group_ids))

@@ -110,3 +110,8 @@ class MembershipRow(SQLModel, table=True):
         )
     )
     member_type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    display: str | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.String(512)),
+        description="The display the client sent with the member (immutable, RFC 7643 §4.2).",
+    )

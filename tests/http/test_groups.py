@@ -46,6 +46,25 @@ async def test_member_display_falls_back_to_user_name(
     assert group["members"][0]["display"] == "bjensen"
 
 
+async def test_member_display_sent_by_the_client_is_kept(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    user = await create_user("bjensen", displayName="Barbara Jensen")
+    group = await create_group("Admins")
+    member = {"value": user["id"], "display": "Babs (from Okta)"}
+    operation = {"op": "add", "path": "members", "value": [member]}
+    response = await client.patch(
+        f"/scim/v2/Groups/{group['id']}?attributes=members",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [operation],
+        },
+    )
+    assert response.json()["members"][0]["display"] == "Babs (from Okta)"
+    fetched = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
+    assert fetched["members"][0]["display"] == "Babs (from Okta)"
+
+
 async def test_nested_group_member_has_type_group(create_group: CreateGroup) -> None:
     inner = await create_group("Inner")
     outer = await create_group("Outer", inner["id"])

@@ -137,7 +137,8 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         projection: ProjectionDep,
         if_match: IfMatchDep = None,
     ) -> Response:
-        wanted = Wanted(projection, default=kind.name != "Group")
+        full = kind.name != "Group" or settings.group_patch_returns == "full"
+        wanted = Wanted(projection, default=full)
         stored = await service.patch(
             store,
             ctx,
