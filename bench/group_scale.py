@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from _database import fresh_database
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import create_app
@@ -49,23 +49,6 @@ WARM_UP = 3
 TOKEN = "bench-token"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-
-
-async def _reset(url: str) -> None:
-    target = make_url(url)
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        exists = await connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}
-        )
-        if not exists:
-            await connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    await admin.dispose()
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        await connection.execute(sa.text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 def _user_row(index: int, now: datetime) -> dict[str, Any]:
@@ -292,6 +275,6 @@ def _report(results: dict[int, dict[str, float]], full: float, peak: int, size: 
 
 if __name__ == "__main__":
     database = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_URL
-    asyncio.run(_reset(database))
+    asyncio.run(fresh_database(database))
     upgrade(database)  # Alembic runs its own event loop
     asyncio.run(main(database))

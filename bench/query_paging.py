@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from _database import fresh_database
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import create_app
@@ -34,23 +34,6 @@ from app.storage.tables import ResourceRow
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_query"
 USERS, COUNT, DEEP, RUNS = 10_000, 100, 9_901, 60
 TOKEN = "bench-token"
-
-
-async def _prepare(url: str) -> None:
-    target = make_url(url)
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        exists = await connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
-        )
-        if not exists:
-            await connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    await admin.dispose()
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        await connection.execute(sa.text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -154,6 +137,6 @@ if __name__ == "__main__":
     database = (
         sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SCIM_BENCH_POSTGRES_URL", DEFAULT_URL)
     )
-    asyncio.run(_prepare(database))
+    asyncio.run(fresh_database(database))
     upgrade(database)  # Alembic runs its own event loop
     asyncio.run(main(database))

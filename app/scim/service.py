@@ -125,6 +125,17 @@ async def open_members(
     return relations.MemberStream(stack, tx, ctx, stored)
 
 
+async def _locked(
+    tx: Transaction, ctx: RequestContext, kind: ResourceKind, resource_id: str, if_match: str | None
+) -> StoredResource:
+    """The row a write will change, locked until commit, after the If-Match check (§3.14)."""
+    current = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id), for_update=True)
+    if current is None:
+        raise _not_found(kind, resource_id)
+    check_if_match(if_match, current.version)
+    return current
+
+
 async def replace(
     store: Store,
     ctx: RequestContext,
@@ -137,10 +148,7 @@ async def replace(
     replacement = validate(ctx, kind, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     members = groups.take_members(kind, replacement)
     async with store.transaction(write=True) as tx:
-        current = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id), for_update=True)
-        if current is None:
-            raise _not_found(kind, resource_id)
-        check_if_match(if_match, current.version)
+        current = await _locked(tx, ctx, kind, resource_id, if_match)
         changed = members is not None and await groups.write_members(
             tx, ctx.tenant, current.id, members
         )
@@ -214,10 +222,7 @@ async def patch(
     delta, rest = groups.split_members(kind, payload)
     operations = patching.parse(kind, rest, str(parsed), max_operations) if rest else []
     async with store.transaction(write=True) as tx:
-        current = await tx.get(ctx.tenant, kind, parsed, for_update=True)
-        if current is None:
-            raise _not_found(kind, resource_id)
-        check_if_match(if_match, current.version)
+        current = await _locked(tx, ctx, kind, resource_id, if_match)
         touched = delta is not None and await groups.write_members(
             tx, ctx.tenant, current.id, delta
         )
@@ -231,10 +236,7 @@ async def delete(
     async with store.transaction(write=True) as tx:
         parsed = parse_id(kind, resource_id)
         if if_match is not None:
-            current = await tx.get(ctx.tenant, kind, parsed, for_update=True)
-            if current is None:
-                raise _not_found(kind, resource_id)
-            check_if_match(if_match, current.version)
+            await _locked(tx, ctx, kind, resource_id, if_match)
         if not await tx.delete(ctx.tenant, kind, parsed):
             raise _not_found(kind, resource_id)
 
