@@ -32,6 +32,10 @@ test: $(STAMP) ## Run the suite (SQLite; PostgreSQL too when SCIM_TEST_POSTGRES_
 conformance: $(STAMP) ## Only the external suites, IdP transcripts, HTTPS and /docs browser tests
 	$(BIN)/pytest tests/conformance tests/idp tests/http/test_https.py tests/http/test_docs_browser.py
 
+bench: $(STAMP) ## Speed ratios on PostgreSQL (bench/; local PostgreSQL by default)
+	$(BIN)/python bench/query_paging.py
+	$(BIN)/python bench/group_scale.py
+
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on app/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
