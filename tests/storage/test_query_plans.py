@@ -54,15 +54,14 @@ async def _plans(app: FastAPI, client: httpx.AsyncClient, expression: str) -> li
 
 
 @pytest.fixture
-async def loaded(backend: str, app: FastAPI, bulk_users: BulkUsers) -> FastAPI:
-    if backend != "postgresql":
-        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
+async def loaded(app: FastAPI, bulk_users: BulkUsers) -> FastAPI:
     await bulk_users(_corpus())
     async with app.state.store.engine.begin() as connection:
         await connection.execute(sa.text("ANALYZE resources"))
     return app
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize(
     ("expression", "index"),
     [
