@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=ScimResponse,
         docs_url=None,
         redoc_url=None,
+        # A redirect has no SCIM body and IdPs do not follow it for writes: /Users/ is a 404.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.store = SqlStore(engine)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from scim2_models import InvalidSyntaxException
+from scim2_models import InvalidSyntaxException, InvalidValueException
 
 from app.http.auth import authenticate
 from app.scim.context import RequestContext
@@ -15,6 +15,7 @@ from app.scim.cursor import cursor_key
 from app.scim.errors import UnsupportedMediaTypeException
 from app.scim.query import QueryLimits
 from app.scim.store import Store
+from app.scim.text import unstorable
 from app.settings import Settings
 
 _JSON_TYPES = frozenset({"application/scim+json", "application/json"})
@@ -89,9 +90,13 @@ async def _json_body(request: Request) -> Any:
     if raw and media_type and media_type not in _JSON_TYPES:
         raise UnsupportedMediaTypeException(detail=f"unsupported content type {media_type!r}")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidSyntaxException(detail=f"the request body is not valid JSON: {exc}") from None
+    # orjson already refuses lone surrogates; U+0000 can only arrive as this escape.
+    if b"\\u0000" in raw and (reason := unstorable(body)):
+        raise InvalidValueException(detail=reason)
+    return body
 
 
 BodyDep = Annotated[Any, Depends(_json_body)]

@@ -53,6 +53,8 @@ def _encode_key(value: Any) -> Any:
         return {"dt": value.isoformat()}
     if isinstance(value, Decimal):
         return {"n": str(value)}
+    if isinstance(value, uuid.UUID):
+        return {"u": value.hex}
     return value
 
 
@@ -60,6 +62,8 @@ def _decode_key(value: Any) -> Any:
     if isinstance(value, dict):
         if "dt" in value:
             return datetime.fromisoformat(value["dt"])
+        if "u" in value:
+            return uuid.UUID(value["u"])
         return Decimal(value["n"])
     return value
 

@@ -36,6 +36,7 @@ from app.scim.errors import from_validation_error
 from app.scim.projection import Projection
 from app.scim.resources import ResourceKind
 from app.scim.store import CursorPosition, ListQuery, SortSpec
+from app.scim.text import unstorable
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,23 @@ def _shape(node: FilterNode) -> tuple[int, int]:
     return depth, terms
 
 
+def _values(node: FilterNode) -> list[Any]:
+    """The comparison values of a filter tree, which reach SQL as bound parameters."""
+    values: list[Any] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Comparison):
+            values.append(current.value)
+        elif isinstance(current, LogicalExpr):
+            stack.extend(current.terms)
+        elif isinstance(current, Not):
+            stack.append(current.expr)
+        elif isinstance(current, ValuePath):
+            stack.append(current.val_filter)
+    return values
+
+
 def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
     """Parse once with scim2-models; syntax errors and limits are 400 invalidFilter."""
     if text is None or not text.strip():
@@ -80,6 +98,8 @@ def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
     except RecursionError:
         raise InvalidFilterException(detail="filter nested too deeply") from None
     depth, terms = _shape(node)
+    if reason := unstorable(_values(node)):
+        raise InvalidFilterException(detail=f"filter value: {reason}")
     if depth > limits.max_filter_depth:
         raise InvalidFilterException(
             detail=f"filter nests {depth} levels, more than {limits.max_filter_depth}"
@@ -110,9 +130,14 @@ def parse_sort(sort_by: str | None, sort_order: str | None) -> SortSpec | None:
     return SortSpec(path, descending=order == "descending")
 
 
+MAX_START_INDEX = 2**53
+"""Past any real result set, and inside every database's OFFSET integer."""
+
+
 def paging(start_index: int | None, count: int | None, limits: QueryLimits) -> tuple[int, int]:
-    """1-based startIndex (below 1 means 1); count floored at 0 and capped at the maximum."""
-    start = max(1, start_index or 1)
+    """1-based startIndex (below 1 means 1, beyond any table clamped); count floored at 0
+    and capped at the maximum."""
+    start = min(max(1, start_index or 1), MAX_START_INDEX)
     wanted = limits.default_count if count is None else count
     return start, min(max(0, wanted), limits.max_count)
 

@@ -1,6 +1,8 @@
 """The one definition of case-insensitive string equality used everywhere (RFC 7643 §2.1)."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from unicodedata import normalize
 
 
@@ -27,3 +29,34 @@ def parse_instant(value: str) -> str | None:
     except ValueError:
         return None
     return instant(parsed)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included, walked without recursion."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            yield current
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a JSON value cannot be stored and compared faithfully, or None when it can.
+
+    U+0000 is valid JSON but PostgreSQL text and jsonb refuse it, and a lone surrogate
+    (reachable through a filter's ``\\ud800`` escape) is not UTF-8 at all; both are refused
+    up front on every backend rather than failing differently in each database.
+    """
+    for text in _strings(value):
+        if "\x00" in text:
+            return "strings must not contain U+0000"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "strings must be valid Unicode (no lone surrogates)"
+    return None
