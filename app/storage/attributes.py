@@ -41,11 +41,16 @@ class ColumnTarget:
 
 @dataclass(frozen=True, slots=True)
 class RelationTarget:
-    """A multi-valued attribute kept as child rows, ``owner`` pointing at the resource."""
+    """A multi-valued attribute kept as child rows, ``owner`` pointing at the resource.
+
+    ``transitive``: the attribute also holds what is reached through nested groups (User
+    ``groups``, RFC 7643 §4.1.2), so a filter matches indirect memberships too.
+    """
 
     table: Any
     owner: Any
     columns: dict[str, ColumnTarget] = field(default_factory=dict)
+    transitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,7 @@ _RELATIONS: dict[str, dict[str, RelationTarget]] = {
             memberships,
             memberships.c.member_id,
             {"value": ColumnTarget(memberships.c.group_id, is_uuid=True, nullable=False)},
+            transitive=True,
         )
     },
 }

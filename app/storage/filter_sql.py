@@ -60,6 +60,27 @@ def _exists(source: Any, *where: Any) -> sa.ColumnElement[bool]:
     return sa.select(sa.literal(1)).select_from(source).where(*where).exists()
 
 
+def _related(relation: RelationTarget, where: Any) -> sa.ColumnElement[bool]:
+    """Rows with a related child row matching ``where``.
+
+    A transitive relation (User ``groups``) walks down from the matching groups through
+    nested groups with one recursive CTE, seeded by ``where`` so only the groups that
+    match are expanded; UNION ends the walk even on data that holds a cycle.
+    """
+    if not relation.transitive:
+        return _exists(relation.table, correlate(relation), where)
+    table = relation.table
+    seed = sa.select(table.c.member_id, table.c.member_type).where(where)
+    reach = seed.cte(recursive=True)
+    inner = table.alias()
+    reach = reach.union(
+        sa.select(inner.c.member_id, inner.c.member_type).where(
+            inner.c.group_id == reach.c.member_id, reach.c.member_type == "Group"
+        )
+    )
+    return _exists(reach, reach.c.member_id == resources.c.id)
+
+
 def _nest(keys: Sequence[str], leaf: Any) -> Any:
     for key in reversed(keys):
         leaf = {key: leaf}
@@ -199,7 +220,7 @@ class RowScope(Scope):
         if isinstance(target, RelationTarget):
             scope = RelationScope(target, resolved.spec, self.dialect)
             inner = scope.compare(replace(node, attr_path=AttrPath(resolved.leaf.name)))
-            return _exists(target.table, correlate(target), inner)
+            return _related(target, inner)
         return self._json_compare(target, resolved, node)
 
     def _json_compare(
@@ -234,9 +255,7 @@ class RowScope(Scope):
             if resolved.sub is None:
                 return _exists(target.table, correlate(target))
             inner = RelationScope(target, resolved.spec, self.dialect)
-            return _exists(
-                target.table, correlate(target), inner.present(Present(AttrPath(resolved.sub.name)))
-            )
+            return _related(target, inner.present(Present(AttrPath(resolved.sub.name))))
         if resolved.spec.multi_valued and resolved.sub is not None:
             elements = self.dialect.elements(SEARCH, target.keys)
             item = self.dialect.value(
@@ -255,7 +274,7 @@ class RowScope(Scope):
         target = resolved.target
         if isinstance(target, RelationTarget):
             inner = SqlFilter(RelationScope(target, resolved.spec, self.dialect))
-            return _exists(target.table, correlate(target), inner.visit(node.val_filter))
+            return _related(target, inner.visit(node.val_filter))
         assert isinstance(target, JsonTarget)
         elements = self.dialect.elements(SEARCH, target.keys)
         scope = ElementScope(elements.item, resolved.spec, self.dialect)

@@ -1,6 +1,7 @@
 """Relation targets of the attribute map: Group ``members`` and User ``groups`` filter over
-``memberships`` rows (EXISTS subqueries). Groups are not served over HTTP yet, so rows are
-inserted directly and queried through the store."""
+``memberships`` rows (EXISTS subqueries). Rows are inserted directly, so each test sees the
+compiler and the store alone. The world: alice and group Ops are members of Engineering,
+bob is a member of Ops (so an indirect member of Engineering)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,45 @@ async def test_groups_value_eq_finds_members_of_a_group(
     app: FastAPI, world: dict[str, uuid.UUID]
 ) -> None:
     assert await _ids(app, USER, f'groups.value eq "{world["ops"]}"') == {world["bob"]}
+
+
+async def test_groups_value_eq_finds_indirect_members_through_nested_groups(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    found = await _ids(app, USER, f'groups.value eq "{world["eng"]}"')
+    assert found == {world["alice"], world["bob"]}
+
+
+async def test_groups_value_path_finds_indirect_members(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    found = await _ids(app, USER, f'groups[value eq "{world["eng"]}"]')
+    assert found == {world["alice"], world["bob"]}
+
+
+async def test_groups_value_ne_excludes_indirect_members(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    assert await _ids(app, USER, f'groups.value ne "{world["eng"]}"') == set()
+
+
+async def test_two_group_conditions_in_one_filter_each_walk_nested_groups(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    expression = f'groups.value eq "{world["eng"]}" and groups.value eq "{world["ops"]}"'
+    assert await _ids(app, USER, expression) == {world["bob"]}
+
+
+async def test_groups_filter_ends_on_a_membership_cycle(
+    app: FastAPI, world: dict[str, uuid.UUID]
+) -> None:
+    async with app.state.store.engine.begin() as connection:
+        await connection.execute(
+            memberships.insert(),
+            [{"group_id": world["ops"], "member_id": world["eng"], "member_type": "Group"}],
+        )
+    found = await _ids(app, USER, f'groups.value eq "{world["ops"]}"')
+    assert found == {world["alice"], world["bob"]}
 
 
 async def test_group_display_name_eq_is_case_insensitive(
