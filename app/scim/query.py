@@ -8,7 +8,7 @@ are checked by the storage compiler, which is where the attribute map lives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,39 +50,18 @@ class QueryLimits:
     cursor_ttl_seconds: int = 3600
 
 
-def _shape(node: FilterNode) -> tuple[int, int]:
-    """(depth, terms) of a filter tree, walked without recursion."""
-    depth = terms = 0
+def _walk(node: FilterNode) -> Iterator[tuple[FilterNode, int]]:
+    """Every node of a filter tree with its nesting level, walked without recursion."""
     stack: list[tuple[FilterNode, int]] = [(node, 1)]
     while stack:
         current, level = stack.pop()
-        depth = max(depth, level)
-        if isinstance(current, Comparison | Present):
-            terms += 1
-        elif isinstance(current, LogicalExpr):
+        yield current, level
+        if isinstance(current, LogicalExpr):
             stack.extend((term, level + 1) for term in current.terms)
         elif isinstance(current, Not):
             stack.append((current.expr, level + 1))
         elif isinstance(current, ValuePath):
             stack.append((current.val_filter, level + 1))
-    return depth, terms
-
-
-def _values(node: FilterNode) -> list[Any]:
-    """The comparison values of a filter tree, which reach SQL as bound parameters."""
-    values: list[Any] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Comparison):
-            values.append(current.value)
-        elif isinstance(current, LogicalExpr):
-            stack.extend(current.terms)
-        elif isinstance(current, Not):
-            stack.append(current.expr)
-        elif isinstance(current, ValuePath):
-            stack.append(current.val_filter)
-    return values
 
 
 def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
@@ -97,8 +76,11 @@ def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
         node = ScimFilter(text).ast
     except RecursionError:
         raise InvalidFilterException(detail="filter nested too deeply") from None
-    depth, terms = _shape(node)
-    if reason := unstorable(_values(node)):
+    nodes = list(_walk(node))
+    depth = max(level for _, level in nodes)
+    terms = sum(isinstance(n, Comparison | Present) for n, _ in nodes)
+    # Comparison values reach SQL as bound parameters: refuse what no database can bind.
+    if reason := unstorable([n.value for n, _ in nodes if isinstance(n, Comparison)]):
         raise InvalidFilterException(detail=f"filter value: {reason}")
     if depth > limits.max_filter_depth:
         raise InvalidFilterException(

@@ -1,4 +1,5 @@
-"""The one definition of case-insensitive string equality used everywhere (RFC 7643 §2.1)."""
+"""Text rules shared by every layer: case-insensitive equality (RFC 7643 §2.1), instants as
+sortable strings, and which strings can be stored at all."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
