@@ -88,6 +88,14 @@ async def test_cursor_paging_returns_each_user_once_in_order(
     assert "startIndex" not in pages[0]
 
 
+async def test_cursor_paging_sorted_by_id_returns_each_user_once(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
+    ids = await bulk_users(_users(5))
+    pages = await _walk(client, count=2, sortBy="id")
+    assert [r["id"] for page in pages for r in page["Resources"]] == sorted(ids)
+
+
 async def test_first_cursor_page_has_no_previous_cursor(
     client: httpx.AsyncClient, bulk_users: BulkUsers
 ) -> None:
