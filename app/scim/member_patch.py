@@ -27,8 +27,6 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
-from app.scim import policy
-
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = frozenset({"add", "remove", "replace"})
 
@@ -160,7 +158,7 @@ def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> No
         delta.added(member_entries(value))
     elif op == "replace":
         delta.replaced(member_entries(value) if value else [])
-    elif value is None or value == []:
+    elif value is None:
         delta.replaced([])
     else:
         found = (_maybe_id(v) for v in entry_values(value))
@@ -168,7 +166,11 @@ def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> No
 
 
 def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
-    """Take ``members`` out of a pathless add/replace value; return what remains."""
+    """Take ``members`` out of a pathless add/replace value; return what remains.
+
+    The rest (``id`` and ``schemas`` included) goes through the same PATCH policy as a
+    User's, so a matching ``id`` is ignored and a foreign one is ``mutability``.
+    """
     if not isinstance(value, dict):
         return value
     rest = {}
@@ -180,7 +182,7 @@ def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
                 delta.added(ids)
             else:
                 delta.replaced(ids)
-        elif name not in policy.SERVER_OWNED:
+        else:
             rest[key] = item
     return rest
 

@@ -237,7 +237,7 @@ async def delete(
         parsed = parse_id(kind, resource_id)
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
-        if not await tx.delete(ctx.tenant, kind, parsed):
+        if not await tx.delete(ctx.tenant, kind, parsed, _now()):
             raise _not_found(kind, resource_id)
 
 

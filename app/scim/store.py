@@ -171,8 +171,13 @@ class Transaction(MembershipTransaction, Protocol):
     ) -> StoredResource:
         """Replace a resource's document, bumping its version; raises UniquenessException."""
 
-    async def delete(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> bool:
-        """Delete a resource and what hangs off it; False when there was none."""
+    async def delete(
+        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
+    ) -> bool:
+        """Delete a resource and what hangs off it; False when there was none.
+
+        The groups it was a member of lose a member, so their version and lastModified move.
+        """
 
     async def list(self, tenant: str, query: ListQuery) -> Page:
         """Filter, count, sort and page in the database: one WHERE serves count and page."""

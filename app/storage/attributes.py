@@ -82,7 +82,7 @@ _COMMON: dict[str, ColumnTarget] = {
     "externalid": ColumnTarget(resources.c.external_id),
     "meta.created": ColumnTarget(resources.c.created, nullable=False),
     "meta.lastmodified": ColumnTarget(resources.c.last_modified, nullable=False),
-    "meta.resourcetype": ColumnTarget(resources.c.resource_type, nullable=False, lowered=True),
+    "meta.resourcetype": ColumnTarget(resources.c.resource_type, nullable=False),
 }
 
 _COLUMNS: dict[str, dict[str, ColumnTarget]] = {

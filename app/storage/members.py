@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from scim2_models import InvalidValueException
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.scim.store import GroupOfMember, Member, MemberRow
@@ -88,7 +90,13 @@ class MembershipOps:
                 for m in chunk
             ]
             statement = self._insert().values(rows).on_conflict_do_nothing()
-            added += (await self.connection.execute(statement)).rowcount or 0
+            try:
+                added += (await self.connection.execute(statement)).rowcount or 0
+            except IntegrityError as exc:
+                # Checked to exist, then deleted by a concurrent request before this insert.
+                raise InvalidValueException(
+                    detail="a member was deleted while being added; nothing changed"
+                ) from exc
         return added
 
     async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> int:

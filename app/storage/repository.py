@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from scim2_models import UniquenessException
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,13 +22,18 @@ from app.storage.filter_sql import compile_filter
 from app.storage.json_sql import Dialect
 from app.storage.members import MembershipOps
 from app.storage.paging import SortKey, beyond, order_by, sort_key
-from app.storage.tables import ResourceRow, TokenRow
+from app.storage.tables import MembershipRow, ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
+memberships = MembershipRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
 
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
 """Failures of the database or the way to it, as opposed to errors in a statement."""
+
+_TRANSIENT_SQLSTATES = frozenset({"57014", "40P01", "40001", "55P03", "53300"})
+"""PostgreSQL errors that a retry can cure: statement timeout, deadlock, serialization
+failure, lock not available, too many connections (asyncpg's arrive as plain DBAPIError)."""
 
 _READ_COLUMNS = (
     resources.c.id,
@@ -47,6 +52,10 @@ async def _available() -> AsyncIterator[None]:
         yield
     except _UNAVAILABLE as exc:
         raise ServiceUnavailableException(detail="the database is unavailable") from exc
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+            raise ServiceUnavailableException(detail="the database is busy; retry") from exc
+        raise
 
 
 def _aware(value: datetime) -> datetime:
@@ -147,7 +156,26 @@ class SqlTransaction(MembershipOps):
             raise _uniqueness(kind) from exc
         return StoredResource(current.id, kind.name, version, current.created, now, write.document)
 
-    async def delete(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> bool:
+    async def delete(
+        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
+    ) -> bool:
+        # The cascade will take this resource's membership rows, so the groups holding it
+        # change: move their version first, while the rows still say which they are.
+        doomed = resources.alias("doomed")
+        await self.connection.execute(
+            resources.update()
+            .where(
+                resources.c.id.in_(
+                    sa.select(memberships.c.group_id).where(memberships.c.member_id == resource_id)
+                ),
+                sa.exists().where(
+                    doomed.c.id == resource_id,
+                    doomed.c.tenant == tenant,
+                    doomed.c.resource_type == kind.name,
+                ),
+            )
+            .values(version=resources.c.version + 1, last_modified=now)
+        )
         result = await self.connection.execute(
             resources.delete().where(self._one(tenant, kind, resource_id))
         )

@@ -126,6 +126,41 @@ async def test_deleting_a_group_removes_it_from_other_groups(
     assert [g["value"] for g in groups] == [outer["id"]]
 
 
+async def test_deleting_a_member_moves_the_version_of_its_groups(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice = await create_user("alice")
+    group = await create_group("Admins", alice["id"])
+    before = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()["meta"]
+    assert (await client.delete(f"/scim/v2/Users/{alice['id']}")).status_code == 204
+    response = await client.get(
+        f"/scim/v2/Groups/{group['id']}", headers={"If-None-Match": before["version"]}
+    )
+    assert response.status_code == 200
+    assert response.json()["meta"]["version"] != before["version"]
+    assert response.json()["meta"]["lastModified"] > before["lastModified"]
+
+
+async def test_deleting_a_non_member_leaves_other_groups_versions(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice, bob = await create_user("alice"), await create_user("bob")
+    group = await create_group("Admins", alice["id"])
+    assert (await client.delete(f"/scim/v2/Users/{bob['id']}")).status_code == 204
+    fetched = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
+    assert fetched["meta"]["version"] == group["meta"]["version"]
+
+
+async def test_delete_through_the_wrong_endpoint_moves_no_version(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    inner = await create_group("Inner")
+    outer = await create_group("Outer", inner["id"])
+    assert_scim_error(await client.delete(f"/scim/v2/Users/{inner['id']}"), 404)
+    fetched = (await client.get(f"/scim/v2/Groups/{outer['id']}")).json()
+    assert fetched["meta"]["version"] == outer["meta"]["version"]
+
+
 async def test_group_cannot_contain_itself(
     client: httpx.AsyncClient, create_group: CreateGroup
 ) -> None:

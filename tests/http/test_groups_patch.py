@@ -91,6 +91,16 @@ async def test_remove_members_without_value_removes_all(
     assert await _members(client, group["id"]) == set()
 
 
+async def test_remove_members_with_empty_value_list_removes_nothing(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice = await create_user("alice")
+    group = await create_group("Admins", alice["id"])
+    op = {"op": "Remove", "path": "members", "value": []}
+    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert await _members(client, group["id"]) == {alice["id"]}
+
+
 async def test_remove_absent_member_is_no_error(
     client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
 ) -> None:
@@ -142,6 +152,16 @@ async def test_okta_pathless_rename_with_id_and_member_changes(
     assert response.json()["externalId"] == "okta-9"
     assert response.json()["id"] == group["id"]
     assert await _members(client, group["id"]) == {bob["id"]}
+
+
+async def test_pathless_replace_with_another_id_is_400_mutability(
+    client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    group = await create_group("Admins")
+    op = {"op": "replace", "value": {"id": MISSING, "displayName": "Renamed"}}
+    assert_scim_error(await _patch(client, group["id"], op), 400, "mutability")
+    fetched = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
+    assert fetched["displayName"] == "Admins"
 
 
 async def test_operations_apply_in_order(

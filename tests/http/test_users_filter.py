@@ -109,3 +109,11 @@ async def test_substring_operators_take_wildcards_literally(
     await bulk_users([{"userName": f"u{i}", "title": t} for i, t in enumerate(titles)])
     body = (await _list(client, expression)).json()
     assert [r["title"] for r in body["Resources"]] == expected
+
+
+async def test_id_is_case_exact(client: httpx.AsyncClient, bulk_users: BulkUsers) -> None:
+    (user_id,) = await bulk_users([{"userName": "bjensen"}])
+    exact = await _list(client, f'id eq "{user_id}"')
+    upper = await _list(client, f'id eq "{user_id.upper()}"')
+    assert exact.json()["totalResults"] == 1
+    assert upper.json()["totalResults"] == 0

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
 
 from tests.conftest import ENTERPRISE, BulkUsers, assert_scim_error
 
@@ -63,6 +66,28 @@ async def test_sort_by_sub_attribute_in_code_point_order(
         ]
     )
     assert await _names(client, sortBy="name.familyName") == ["b", "a", "c"]
+
+
+@pytest.mark.postgresql_only
+async def test_postgresql_sorts_in_code_point_order_whatever_the_database_collation(
+    app: FastAPI, client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
+    # The suite's database may already collate by code point (C.UTF-8), which would hide
+    # a missing COLLATE; an en-US database would sort "éclair" before "zulu".
+    await bulk_users([{"userName": "a", "name": {"familyName": "éclair"}}])
+    executed: list[str] = []
+
+    def grab(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        executed.append(statement)
+
+    engine = app.state.store.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", grab)
+    try:
+        await _names(client, sortBy="name.familyName")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", grab)
+    (page,) = [s for s in executed if "LIMIT" in s and "ORDER BY" in s]
+    assert 'COLLATE "C"' in page.split("ORDER BY", 1)[1], page
 
 
 async def test_sort_by_user_name_uses_folded_form(

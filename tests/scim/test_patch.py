@@ -1,7 +1,9 @@
 """app.scim.patch on its own: generic over resource kinds, with a split hook for Groups.
 
-Groups are not served yet, so what only a Group can show (an immutable attribute already
-set, RFC 7643 §2.2) is shown here on the GROUP kind rather than through HTTP.
+The only immutable attributes of the served schemas are Group member sub-attributes
+(RFC 7643 §4.2), which HTTP never lets a PATCH reach (members are set whole, by value:
+``members[...].type`` is 400 invalidPath), so the immutable rule (RFC 7643 §2.2) is shown
+here on the GROUP kind, where the generic engine still enforces it.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ CASES: list[tuple[str, list[str]]] = [
     ('(userName sw "b" or userName sw "z") and not (active eq false)', ["bjensen", "zoë", "Bob"]),
     ('schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"', ALL),
     ("id pr", ALL),
-    ('meta.resourceType eq "user"', ALL),
+    ('meta.resourceType eq "User"', ALL),
+    ('meta.resourceType eq "user"', []),  # caseExact (RFC 7643 §3.1)
 ]
 
 
