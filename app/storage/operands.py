@@ -79,11 +79,11 @@ def normalise(operand: Operand, value: Any, where: str) -> Any:
         return parsed
     if operand.is_uuid:
         try:
-            parsed = uuid.UUID(value)
+            identifier = uuid.UUID(value)
         except ValueError:
             return None
         # ids are caseExact (RFC 7643 §3.1): only the form this service issues names one.
-        return parsed if str(parsed) == value else None
+        return identifier if str(identifier) == value else None
     if operand.folded or (not operand.spec.case_exact and operand.spec.type == "string"):
         return fold(value)
     return value.lower() if operand.lowered else value
