@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     )
     cursor_ttl_seconds: int = Field(default=3600, ge=1, description="Lifetime of a cursor.")
     max_patch_operations: int = Field(default=1000, description="Most operations in one PATCH.")
+    max_patch_list_entries: int = Field(
+        default=5000,
+        ge=1,
+        description="Most multi-valued entries one PATCH may walk (value filters, adds).",
+    )
     group_patch_returns: Literal["resource", "full", "no_content"] = Field(
         default="resource",
         description="Group PATCH answers 200 with the group, members only when asked for "

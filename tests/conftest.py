@@ -170,6 +170,7 @@ def group_payload(display_name: str = "Admins", *member_ids: str, **extra: Any) 
 
 
 def patch_payload(*operations: dict[str, Any]) -> dict[str, Any]:
+    """A PatchOp body (RFC 7644 §3.5.2) carrying ``operations``."""
     return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
 
 
@@ -212,11 +213,6 @@ def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def patch_request(*operations: dict[str, Any]) -> dict[str, Any]:
-    """A PatchOp body (RFC 7644 §3.5.2) carrying ``operations``."""
-    return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
-
-
 PatchUser = Callable[..., Awaitable[httpx.Response]]
 
 
@@ -228,7 +224,7 @@ def patch_user(client: httpx.AsyncClient) -> PatchUser:
         user_id: str, *operations: dict[str, Any], headers: dict[str, str] | None = None
     ) -> httpx.Response:
         return await client.patch(
-            f"/scim/v2/Users/{user_id}", json=patch_request(*operations), headers=headers
+            f"/scim/v2/Users/{user_id}", json=patch_payload(*operations), headers=headers
         )
 
     return patch

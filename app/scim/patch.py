@@ -15,6 +15,7 @@ it in one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,9 +30,11 @@ from scim2_models import (
     ScimPolicy,
 )
 
-from app.scim import policy
+from app.scim import adapters, policy
 from app.scim.errors import from_validation_error
 from app.scim.resources import ResourceKind
+
+adapters.install()
 
 Operations = list[PatchOperation[Any]]
 
@@ -142,8 +145,43 @@ def _apply_one(resource: Resource[Any], operation: PatchOperation[Any]) -> bool:
     return policy.unmatched_filter_creates(operation, run)
 
 
+DEFAULT_LIST_ENTRIES = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class PatchLimits:
+    """What one PATCH may ask for: operations, and multi-valued entries walked in all."""
+
+    operations: int = 1000
+    list_entries: int = DEFAULT_LIST_ENTRIES
+
+
+def _attribute_names(operation: PatchOperation[Any]) -> list[str]:
+    """The top-level attributes an operation reaches (its path, or a pathless value's keys)."""
+    if operation.path is not None and operation.path.parts:
+        return [operation.path.parts[0]]
+    if isinstance(operation.value, dict):
+        return [key.rsplit(":", 1)[-1].split(".", 1)[0] for key in operation.value]
+    return []
+
+
+def _list_entries(resource: Resource[Any], operation: PatchOperation[Any]) -> int:
+    """How many multi-valued entries scim2-models will visit for ``operation``: it walks
+    the whole list to match a value filter or to skip a duplicate on add."""
+    fields = {name.lower(): name for name in type(resource).model_fields}
+    visited = 0
+    for name in _attribute_names(operation):
+        field = fields.get(name.lower())
+        value = getattr(resource, field, None) if field else None
+        if isinstance(value, list):
+            visited += len(value)
+    return visited
+
+
 def apply(
-    resource: Resource[Any], operations: Sequence[PatchOperation[Any]]
+    resource: Resource[Any],
+    operations: Sequence[PatchOperation[Any]],
+    max_list_entries: int = DEFAULT_LIST_ENTRIES,
 ) -> tuple[Resource[Any], bool]:
     """The patched copy of ``resource`` and whether an operation changed it.
 
@@ -151,11 +189,22 @@ def apply(
     (RFC 7644 §3.5.2 and RFC 5789 §2: a PATCH applies atomically). Errors are
     SCIMExceptions with the scimType of RFC 7644 §3.12 (noTarget, mutability, invalidValue,
     invalidPath).
+
+    Work grows with operations x list length (each filtered or add operation walks the
+    list in Python), so a request that would visit more than ``max_list_entries`` entries
+    in all is refused before it can hold the server: 400 ``invalidValue``.
     """
     patched = resource.model_copy(deep=True)
     changed = False
+    visited = 0
     try:
         for operation in operations:
+            visited += _list_entries(patched, operation)
+            if visited > max_list_entries:
+                raise InvalidValueException(
+                    detail=f"this PATCH walks more than {max_list_entries} multi-valued "
+                    "entries (SCIM_MAX_PATCH_LIST_ENTRIES); send it as several requests"
+                )
             changed = _apply_one(patched, operation) or changed
     except ValidationError as exc:
         raise from_validation_error(exc) from None

@@ -163,13 +163,14 @@ def patched(
     kind: ResourceKind,
     current: StoredResource,
     operations: patching.Operations,
+    max_list_entries: int = patching.DEFAULT_LIST_ENTRIES,
 ) -> ResourceWrite | None:
     """What to store after ``operations``, or None when the document would not change.
 
     The result is validated like a PUT body, so a PATCH can store nothing a PUT could not
     (RFC 7644 §3.5.2: operations must respect the attributes' schema and mutability).
     """
-    resource, changed = patching.apply(load(kind, current), operations)
+    resource, changed = patching.apply(load(kind, current), operations, max_list_entries)
     if not changed:
         return None
     context = Context.RESOURCE_REPLACEMENT_REQUEST
@@ -184,13 +185,14 @@ async def patch_locked(
     kind: ResourceKind,
     current: StoredResource,
     operations: patching.Operations,
+    limits: patching.PatchLimits,
     *,
     touched: bool = False,
 ) -> StoredResource:
     """Apply operations to a row ``tx`` holds locked; version and lastModified move only
     when the document changed or ``touched`` says its membership rows did (RFC 7644 §3.14).
     """
-    write = patched(ctx, kind, current, operations) if operations else None
+    write = patched(ctx, kind, current, operations, limits.list_entries) if operations else None
     if write is None and touched:
         write = rewrite(kind, current.document)
     if write is None:
@@ -206,7 +208,7 @@ async def patch(
     payload: Any,
     if_match: str | None,
     *,
-    max_operations: int,
+    limits: patching.PatchLimits,
     wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
     """PATCH (RFC 7644 §3.5.2): all operations apply or none, on a locked row.
@@ -218,15 +220,15 @@ async def patch(
     PATCHes of one resource apply one after the other, so none loses another's update.
     """
     parsed = parse_id(kind, resource_id)
-    patching.check_limit(payload, max_operations)
+    patching.check_limit(payload, limits.operations)
     delta, rest = groups.split_members(kind, payload)
-    operations = patching.parse(kind, rest, str(parsed), max_operations) if rest else []
+    operations = patching.parse(kind, rest, str(parsed), limits.operations) if rest else []
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         touched = delta is not None and await groups.write_members(
             tx, ctx.tenant, current.id, delta
         )
-        current = await patch_locked(tx, ctx, kind, current, operations, touched=touched)
+        current = await patch_locked(tx, ctx, kind, current, operations, limits, touched=touched)
         return (await relations.attach(tx, ctx, [current], wanted))[0]
 
 

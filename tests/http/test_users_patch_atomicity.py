@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import CreateUser, PatchUser, assert_scim_error, patch_request
+from tests.conftest import CreateUser, PatchUser, assert_scim_error, patch_payload
 
 
 async def _fetch(client: httpx.AsyncClient, user_id: str) -> dict[str, Any]:
@@ -102,7 +102,7 @@ async def test_concurrent_patches_adding_different_emails_all_land(
     addresses = [f"user{n}@example.com" for n in range(8)]
 
     async def add(address: str) -> httpx.Response:
-        body = patch_request({"op": "add", "path": "emails", "value": [{"value": address}]})
+        body = patch_payload({"op": "add", "path": "emails", "value": [{"value": address}]})
         return await client.patch(f"/scim/v2/Users/{user['id']}", json=body)
 
     responses = await asyncio.gather(*(add(a) for a in addresses))

@@ -11,7 +11,8 @@ from tests.conftest import (
     PatchUser,
     assert_scim_error,
     client_for,
-    patch_request,
+    patch_payload,
+    user_payload,
 )
 
 
@@ -129,7 +130,7 @@ async def test_body_with_another_message_schema_is_invalid_syntax(
     client: httpx.AsyncClient, create_user: CreateUser
 ) -> None:
     user = await create_user()
-    body = {**patch_request({"op": "add", "path": "title", "value": "x"}), "schemas": ["urn:x"]}
+    body = {**patch_payload({"op": "add", "path": "title", "value": "x"}), "schemas": ["urn:x"]}
     response = await client.patch(f"/scim/v2/Users/{user['id']}", json=body)
     assert_scim_error(response, 400, "invalidSyntax")
 
@@ -142,11 +143,52 @@ async def test_more_operations_than_the_limit_is_400_saying_why(make_app: MakeAp
         )
         user_id = created.json()["id"]
         ops = [{"op": "add", "path": "title", "value": str(n)} for n in range(3)]
-        response = await client.patch(f"/scim/v2/Users/{user_id}", json=patch_request(*ops))
+        response = await client.patch(f"/scim/v2/Users/{user_id}", json=patch_payload(*ops))
         assert_scim_error(response, 400, "invalidValue")
         assert "at most 2 in one request" in response.json()["detail"]
-        accepted = await client.patch(f"/scim/v2/Users/{user_id}", json=patch_request(*ops[:2]))
+        accepted = await client.patch(f"/scim/v2/Users/{user_id}", json=patch_payload(*ops[:2]))
         assert accepted.status_code == 200
+
+
+def _filtered_primary(n: int) -> dict[str, object]:
+    return {"op": "replace", "path": f'emails[value eq "u{n}@x.co"].primary', "value": False}
+
+
+async def test_patch_walking_more_list_entries_than_the_limit_is_400(make_app: MakeApp) -> None:
+    async with client_for(make_app(max_patch_list_entries=50)) as client:
+        emails = [{"value": f"u{n}@x.co"} for n in range(20)]
+        created = await client.post("/scim/v2/Users", json=user_payload("a", emails=emails))
+        user = created.json()
+        ops = [_filtered_primary(n) for n in range(3)]  # 3 x 20 entries walked
+        response = await client.patch(f"/scim/v2/Users/{user['id']}", json=patch_payload(*ops))
+        assert_scim_error(response, 400, "invalidValue")
+        assert "SCIM_MAX_PATCH_LIST_ENTRIES" in response.json()["detail"]
+        fetched = (await client.get(f"/scim/v2/Users/{user['id']}")).json()
+        assert fetched["meta"]["version"] == user["meta"]["version"]
+
+
+async def test_patch_within_the_list_entry_limit_applies(make_app: MakeApp) -> None:
+    async with client_for(make_app(max_patch_list_entries=50)) as client:
+        emails = [{"value": f"u{n}@x.co"} for n in range(20)]
+        created = await client.post("/scim/v2/Users", json=user_payload("a", emails=emails))
+        ops = [_filtered_primary(n) for n in range(2)]  # 2 x 20 entries walked
+        response = await client.patch(
+            f"/scim/v2/Users/{created.json()['id']}", json=patch_payload(*ops)
+        )
+        assert response.status_code == 200, response.text
+
+
+async def test_adds_count_the_entries_they_append_to(make_app: MakeApp) -> None:
+    """Many one-value adds walk a growing list (duplicates are skipped by comparison)."""
+    async with client_for(make_app(max_patch_list_entries=50)) as client:
+        created = await client.post("/scim/v2/Users", json=user_payload("a"))
+        ops = [
+            {"op": "add", "path": "emails", "value": [{"value": f"u{n}@x.co"}]} for n in range(12)
+        ]
+        response = await client.patch(
+            f"/scim/v2/Users/{created.json()['id']}", json=patch_payload(*ops)
+        )
+        assert_scim_error(response, 400, "invalidValue")  # 0 + 1 + ... + 11 = 66 entries
 
 
 async def test_user_name_taken_by_another_user_is_409_uniqueness(

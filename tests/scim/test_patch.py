@@ -19,7 +19,7 @@ from app.scim import patch, service
 from app.scim.context import RequestContext
 from app.scim.resources import GROUP, USER
 from app.scim.store import StoredResource
-from tests.conftest import GROUP_SCHEMA, USER_SCHEMA, patch_request
+from tests.conftest import GROUP_SCHEMA, USER_SCHEMA, patch_payload
 
 CTX = RequestContext(tenant="t", base_url="https://scim.test/scim/v2")
 GROUP_ID = uuid.UUID("e9e30dba-f08f-4109-8486-d5c6a331660a")
@@ -33,7 +33,7 @@ def _group(**document: Any) -> StoredResource:
 
 
 def _parse(kind: Any, *operations: dict[str, Any]) -> patch.Operations:
-    return patch.parse(kind, patch_request(*operations), str(GROUP_ID), max_operations=10)
+    return patch.parse(kind, patch_payload(*operations), str(GROUP_ID), max_operations=10)
 
 
 def test_changing_an_immutable_value_already_set_is_mutability() -> None:

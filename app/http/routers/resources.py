@@ -23,6 +23,7 @@ from app.scim import service
 from app.scim.context import RequestContext
 from app.scim.etag import etag, not_modified
 from app.scim.listing import list_response
+from app.scim.patch import PatchLimits
 from app.scim.projection import Projection
 from app.scim.query import list_query
 from app.scim.relations import Wanted, streams
@@ -146,7 +147,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
             resource_id,
             body,
             if_match,
-            max_operations=settings.max_patch_operations,
+            limits=PatchLimits(settings.max_patch_operations, settings.max_patch_list_entries),
             wanted=wanted,
         )
         if kind.name == "Group" and settings.group_patch_returns == "no_content":
