@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,11 +23,11 @@ logger = logging.getLogger("app.http")
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
-def error_response(exc: SCIMException) -> ScimResponse:
+def error_response(exc: SCIMException, headers: dict[str, str] | None = None) -> ScimResponse:
     body = {"schemas": [ERROR_SCHEMA], "status": str(exc.status), "detail": exc.detail}
     if exc.scim_type:
         body["scimType"] = exc.scim_type
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="scim"'
     if exc.status in (429, 503):
@@ -39,12 +40,26 @@ async def _scim(_request: Request, exc: Exception) -> ScimResponse:
     return error_response(exc)
 
 
-async def _http(_request: Request, exc: Exception) -> ScimResponse:
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
+def _allowed(request: Request) -> str:
+    """Every method some operation serves at this path (RFC 9110 §15.5.6: a 405 MUST say),
+    read from the OpenAPI document, which FastAPI builds once and keeps."""
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations if m in _METHODS}
+    return ", ".join(sorted(methods))
+
+
+async def _http(request: Request, exc: Exception) -> ScimResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return error_response(NotFoundException(detail="no such endpoint"))
     if exc.status_code == 405:
-        return error_response(MethodNotAllowedException())
+        return error_response(MethodNotAllowedException(), {"Allow": _allowed(request)})
     if exc.status_code == 401:
         return error_response(UnauthorizedException(detail=str(exc.detail)))
     error = SCIMException(detail=str(exc.detail))

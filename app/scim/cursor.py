@@ -89,7 +89,7 @@ def encode(secret: bytes, query: str, anchor: Anchor, *, backwards: bool) -> str
 def decode(secret: bytes, token: str, query: str, ttl_seconds: int) -> CursorPosition:
     """Verify and open a cursor; raises invalidCursor or expiredCursor (RFC 9865 §3)."""
     body, _, signature = token.partition(".")
-    if not hmac.compare_digest(signature, _sign(secret, body)):
+    if not hmac.compare_digest(signature.encode(), _sign(secret, body).encode()):
         raise InvalidCursorException(detail="the cursor is not one this service issued")
     try:
         payload = json.loads(_unb64(body))

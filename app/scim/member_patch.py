@@ -27,6 +27,8 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
+from app.scim.text import too_long
+
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = frozenset({"add", "remove", "replace"})
 
@@ -55,7 +57,11 @@ class MemberDelta:
         return self.replace is None and not self.add and not self.remove
 
     def _note(self, entries: list[Entry]) -> None:
-        self.display.update({i: d for i, d in entries if d})
+        for member_id, display in entries:
+            if display:
+                if reason := too_long("members.display", display):
+                    raise InvalidValueException(detail=reason)
+                self.display[member_id] = display
 
     def added(self, entries: list[Entry]) -> None:
         self._note(entries)

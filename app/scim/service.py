@@ -30,6 +30,7 @@ from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
+from app.scim.text import too_long
 
 
 def _now() -> datetime:
@@ -37,11 +38,18 @@ def _now() -> datetime:
 
 
 def parse_id(kind: ResourceKind, resource_id: str) -> uuid.UUID:
-    """Ids are UUIDs; anything else names no resource (404, not 400)."""
+    """Ids are UUIDs as this service writes them; anything else names no resource (404).
+
+    ``id`` is caseExact (RFC 7643 §3.1), so another spelling of the same UUID (upper case,
+    no hyphens, braces, ``urn:uuid:``) is not that resource's id, as in filters.
+    """
     try:
-        return uuid.UUID(resource_id)
+        parsed = uuid.UUID(resource_id)
     except ValueError:
         raise _not_found(kind, resource_id) from None
+    if str(parsed) != resource_id:
+        raise _not_found(kind, resource_id)
+    return parsed
 
 
 def _not_found(kind: ResourceKind, resource_id: object) -> NotFoundException:
@@ -69,11 +77,17 @@ def to_write(kind: ResourceKind, resource: Resource[Any], context: Context) -> R
 
 def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
     """The stored forms of a canonical document."""
-    if not kind.keys(document).name_key:
+    keys = kind.keys(document)
+    if not keys.name_key:
         raise InvalidValueException(detail=f"{kind.name_attribute} must not be empty")
-    return ResourceWrite(
-        document=document, search=search_document(kind, document), keys=kind.keys(document)
+    reason = (
+        too_long(kind.name_attribute, keys.name_key)
+        or too_long("externalId", keys.external_id)
+        or too_long("displayName", keys.display_name)
     )
+    if reason:
+        raise InvalidValueException(detail=reason)
+    return ResourceWrite(document=document, search=search_document(kind, document), keys=keys)
 
 
 def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:

@@ -6,6 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 from unicodedata import normalize
 
+KEY_LENGTH = 512
+"""Longest userName, displayName, externalId (folded, where folded) or member display:
+they are indexed columns, varchar(512) on PostgreSQL. Checked before storage so both
+backends refuse the same values (SQLite would store anything)."""
+
+
+def too_long(name: str, value: str | None) -> str | None:
+    """Why ``value`` of attribute ``name`` cannot be a key column, or None when it can."""
+    if value is not None and len(value) > KEY_LENGTH:
+        return f"{name} is longer than {KEY_LENGTH} characters"
+    return None
+
 
 def fold(value: str) -> str:
     """NFC, lower case, NFC again: the form scim2-models' default comparison key uses.
@@ -20,16 +32,18 @@ def instant(value: datetime) -> str:
     """A dateTime as a fixed-width UTC string, so text order is time order."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    # Not strftime("%Y"): it does not pad years before 1000, which breaks the fixed width.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_instant(value: str) -> str | None:
     """The fixed-width UTC form of an xsd:dateTime string, or None when it is not one."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return instant(parsed)
+    except (ValueError, OverflowError):  # OverflowError: out of range once moved to UTC
         return None
-    return instant(parsed)
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -139,6 +139,9 @@ def column_operand(target: ColumnTarget, spec: AttributeSpec) -> Operand:
 def present_scalar(operand: Operand) -> sa.ColumnElement[bool]:
     """``pr`` on one scalar: not null, and not the empty string (RFC 7644 §3.4.2.2)."""
     test = operand.expr.is_not(None)
-    if operand.spec.type in _STRINGS | {"dateTime"} and not operand.is_uuid:
+    kind = operand.spec.type
+    # Strings, and dateTimes kept as JSON strings, can be empty; a timestamp column cannot.
+    textual = kind in _STRINGS or (kind == "dateTime" and not operand.is_column)
+    if textual and not operand.is_uuid:
         return sa.and_(test, operand.expr != "")
     return test  # type: ignore[no-any-return]

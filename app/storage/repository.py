@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from scim2_models import UniquenessException
+from scim2_models import InvalidValueException, UniquenessException
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -46,15 +46,19 @@ _READ_COLUMNS = (
 
 
 @asynccontextmanager
-async def _available() -> AsyncIterator[None]:
-    """A database that cannot be reached is 503, which identity providers retry."""
+async def database_errors() -> AsyncIterator[None]:
+    """Database failures as SCIM errors: one that cannot be reached, a timeout or a
+    deadlock is 503, which identity providers retry; a value no column can hold is 400."""
     try:
         yield
     except _UNAVAILABLE as exc:
         raise ServiceUnavailableException(detail="the database is unavailable") from exc
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        if sqlstate in _TRANSIENT_SQLSTATES:
             raise ServiceUnavailableException(detail="the database is busy; retry") from exc
+        if sqlstate.startswith("22"):  # data exception: a value the columns cannot hold
+            raise InvalidValueException(detail="a value cannot be stored as sent") from exc
         raise
 
 
@@ -258,7 +262,7 @@ class SqlStore:
     async def transaction(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
         """A unit of work; a database that cannot be reached is 503, which IdPs retry."""
         engine = self._writer if write else self.engine
-        async with _available(), engine.begin() as connection:
+        async with database_errors(), engine.begin() as connection:
             yield SqlTransaction(connection, sqlite=self.sqlite)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
@@ -276,7 +280,7 @@ class SqlStore:
             raise UniquenessException(detail=f"a token named {name!r} exists") from exc
 
     async def token_tenant(self, digest: str) -> str | None:
-        async with _available(), self.engine.connect() as connection:
+        async with database_errors(), self.engine.connect() as connection:
             row = (
                 await connection.execute(
                     sa.select(tokens.c.digest, tokens.c.tenant).where(tokens.c.digest == digest)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
-from tests.conftest import CreateUser, assert_scim_error, user_payload
+from tests.conftest import (
+    GROUP_SCHEMA,
+    CreateGroup,
+    CreateUser,
+    assert_scim_error,
+    patch_payload,
+    user_payload,
+)
 
 HUGE = str(2**70)
 
@@ -112,3 +121,97 @@ async def test_lone_surrogate_in_body_is_invalid_syntax(client: httpx.AsyncClien
     )
     assert response.status_code == 400
     assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+@pytest.mark.parametrize("attribute", ["userName", "externalId", "displayName"], ids=lambda a: a)
+async def test_key_attribute_longer_than_512_characters_is_invalid_value(
+    client: httpx.AsyncClient, attribute: str
+) -> None:
+    payload = {**user_payload("bjensen"), attribute: "a" * 513}
+    assert_scim_error(await client.post("/scim/v2/Users", json=payload), 400, "invalidValue")
+    assert (await client.get("/scim/v2/Users")).json()["totalResults"] == 0
+
+
+async def test_key_attribute_of_512_characters_is_stored(client: httpx.AsyncClient) -> None:
+    response = await client.post("/scim/v2/Users", json=user_payload("a" * 512))
+    assert response.status_code == 201, response.text
+
+
+async def test_user_name_that_folds_past_512_characters_is_invalid_value(
+    client: httpx.AsyncClient,
+) -> None:
+    # "İ" lower-cases to two code points: 300 characters fold to 600.
+    response = await client.post("/scim/v2/Users", json=user_payload("İ" * 300))
+    assert_scim_error(response, 400, "invalidValue")
+
+
+async def test_group_display_name_longer_than_512_characters_is_invalid_value(
+    client: httpx.AsyncClient,
+) -> None:
+    payload = {"schemas": [GROUP_SCHEMA], "displayName": "g" * 513}
+    assert_scim_error(await client.post("/scim/v2/Groups", json=payload), 400, "invalidValue")
+
+
+async def test_member_display_longer_than_512_characters_is_invalid_value(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice = await create_user("alice")
+    group = await create_group("Admins")
+    member = {"value": alice["id"], "display": "x" * 600}
+    op = {"op": "add", "path": "members", "value": [member]}
+    response = await client.patch(f"/scim/v2/Groups/{group['id']}", json=patch_payload(op))
+    assert_scim_error(response, 400, "invalidValue")
+    fetched = (await client.get(f"/scim/v2/Groups/{group['id']}")).json()
+    assert fetched.get("members", []) == []
+
+
+@pytest.mark.parametrize("moment", ["0999-01-01T00:00:00Z", "0001-01-01T00:00:00Z"])
+async def test_date_time_filter_before_year_1000_is_compared(
+    client: httpx.AsyncClient, create_user: CreateUser, moment: str
+) -> None:
+    await create_user("bjensen")
+    response = await client.get("/scim/v2/Users", params={"filter": f'meta.created gt "{moment}"'})
+    assert response.status_code == 200, response.text
+    assert response.json()["totalResults"] == 1
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+async def test_date_time_filter_out_of_range_in_utc_is_invalid_filter(
+    client: httpx.AsyncClient, moment: str
+) -> None:
+    response = await client.get(
+        "/scim/v2/Users", params={"filter": f'meta.lastModified lt "{moment}"'}
+    )
+    assert_scim_error(response, 400, "invalidFilter")
+
+
+@pytest.mark.parametrize("expression", ["meta.created pr", "not (meta.lastModified pr)"])
+async def test_present_on_a_timestamp_column_is_answered(
+    client: httpx.AsyncClient, create_user: CreateUser, expression: str
+) -> None:
+    await create_user("bjensen")
+    response = await client.get("/scim/v2/Users", params={"filter": expression})
+    assert response.status_code == 200, response.text
+    assert response.json()["totalResults"] == (0 if expression.startswith("not") else 1)
+
+
+async def test_cursor_with_non_ascii_signature_is_invalid_cursor(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/scim/v2/Users", params={"cursor": "abc.é"})
+    assert_scim_error(response, 400, "invalidCursor")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda i: i.replace("-", ""), lambda i: "{" + i + "}", lambda i: "urn:uuid:" + i],
+    ids=["upper", "no-hyphens", "braces", "urn"],
+)
+async def test_other_spellings_of_an_id_name_no_resource(
+    client: httpx.AsyncClient, create_user: CreateUser, spelling: Callable[[str], str]
+) -> None:
+    user = await create_user("bjensen")
+    other = spelling(user["id"])
+    assert_scim_error(await client.get(f"/scim/v2/Users/{other}"), 404)
+    assert_scim_error(await client.delete(f"/scim/v2/Users/{other}"), 404)
+    assert (await client.get(f"/scim/v2/Users/{user['id']}")).status_code == 200

@@ -53,6 +53,23 @@ async def test_writes_to_discovery_are_405(
 ) -> None:
     response = await client.request(method, path, json={})
     assert_scim_error(response, 405)
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/scim/v2/Users", "GET, POST"),
+        ("/scim/v2/Users/6f1c2b8e-0000-4000-8000-000000000000", "DELETE, GET, PATCH, PUT"),
+        ("/scim/v2/.search", "POST"),
+    ],
+)
+async def test_405_lists_the_methods_the_path_serves(
+    client: httpx.AsyncClient, path: str, allowed: str
+) -> None:
+    response = await client.request("TRACE", path)
+    assert_scim_error(response, 405)
+    assert response.headers["allow"] == allowed
 
 
 async def test_query_parameter_of_wrong_type_is_400_not_422(client: httpx.AsyncClient) -> None:
