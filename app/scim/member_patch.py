@@ -27,7 +27,7 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
-from app.scim.text import too_long
+from app.scim.text import issued_id, too_long
 
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = frozenset({"add", "remove", "replace"})
@@ -85,18 +85,10 @@ class MemberDelta:
 
 def member_id(value: Any) -> uuid.UUID:
     """A member ``value`` to add: a resource id, so a UUID (else 400 invalidValue)."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InvalidValueException(detail=f"no User or Group has the id {value!r}") from None
-
-
-def _maybe_id(value: Any) -> uuid.UUID | None:
-    """A member ``value`` to remove: a non-UUID names no member, so removes nothing."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    found = issued_id(value)
+    if found is None:
+        raise InvalidValueException(detail=f"no User or Group has the id {value!r}")
+    return found
 
 
 def _get(mapping: dict[str, Any], name: str) -> Any:
@@ -136,7 +128,7 @@ def _filter_ids(node: FilterNode) -> list[uuid.UUID]:
         and node.attr_path.attr.lower() == "value"
         and node.attr_path.sub_attr is None
     ):
-        found = _maybe_id(node.value)
+        found = issued_id(node.value)
         return [found] if found is not None else []
     raise InvalidPathException(detail='members are selected by value only: members[value eq "id"]')
 
@@ -167,7 +159,7 @@ def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> No
     elif value is None:
         delta.replaced([])
     else:
-        found = (_maybe_id(v) for v in entry_values(value))
+        found = (issued_id(v) for v in entry_values(value))
         delta.removed([i for i in found if i is not None])
 
 

@@ -30,7 +30,7 @@ from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
-from app.scim.text import too_long
+from app.scim.text import issued_id, too_long
 
 
 def _now() -> datetime:
@@ -38,16 +38,9 @@ def _now() -> datetime:
 
 
 def parse_id(kind: ResourceKind, resource_id: str) -> uuid.UUID:
-    """Ids are UUIDs as this service writes them; anything else names no resource (404).
-
-    ``id`` is caseExact (RFC 7643 §3.1), so another spelling of the same UUID (upper case,
-    no hyphens, braces, ``urn:uuid:``) is not that resource's id, as in filters.
-    """
-    try:
-        parsed = uuid.UUID(resource_id)
-    except ValueError:
-        raise _not_found(kind, resource_id) from None
-    if str(parsed) != resource_id:
+    """Ids as this service writes them (``issued_id``); anything else names no resource (404)."""
+    parsed = issued_id(resource_id)
+    if parsed is None:
         raise _not_found(kind, resource_id)
     return parsed
 

@@ -1,6 +1,7 @@
 """Text rules shared by every layer: case-insensitive equality (RFC 7643 §2.1), instants as
 sortable strings, and which strings can be stored at all."""
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,20 @@ def too_long(name: str, value: str | None) -> str | None:
     if value is not None and len(value) > KEY_LENGTH:
         return f"{name} is longer than {KEY_LENGTH} characters"
     return None
+
+
+def issued_id(value: object) -> uuid.UUID | None:
+    """The UUID ``value`` names when written as this service writes ids, else None.
+
+    ``id`` is caseExact (RFC 7643 §3.1): upper case, no hyphens, braces or ``urn:uuid:``
+    spell the same UUID but not the same id, in URLs, filters and member values alike.
+    """
+    text = str(value)
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        return None
+    return parsed if str(parsed) == text else None
 
 
 def fold(value: str) -> str:

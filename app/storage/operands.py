@@ -7,7 +7,6 @@ document: folded when case-insensitive, a fixed-width UTC instant for dateTimes.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from scim2_models import InvalidFilterException
 from scim2_models.path import CompareOperator, Comparison
 
 from app.scim.attributes import AttributeSpec
-from app.scim.text import fold, parse_instant
+from app.scim.text import fold, issued_id, parse_instant
 from app.storage.attributes import ColumnTarget
 from app.storage.json_sql import Dialect
 
@@ -78,12 +77,7 @@ def normalise(operand: Operand, value: Any, where: str) -> Any:
             return datetime.fromisoformat(parsed.replace("Z", "+00:00"))
         return parsed
     if operand.is_uuid:
-        try:
-            identifier = uuid.UUID(value)
-        except ValueError:
-            return None
-        # ids are caseExact (RFC 7643 §3.1): only the form this service issues names one.
-        return identifier if str(identifier) == value else None
+        return issued_id(value)
     if operand.folded or (not operand.spec.case_exact and operand.spec.type == "string"):
         return fold(value)
     return value.lower() if operand.lowered else value

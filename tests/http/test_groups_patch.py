@@ -198,6 +198,16 @@ async def test_unknown_member_is_400_and_nothing_changes(
     assert {m["value"] for m in after["members"]} == {alice["id"]}
 
 
+async def test_member_value_spelled_otherwise_than_issued_is_400(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice = await create_user("alice")
+    group = await create_group("Admins")
+    op = {"op": "add", "path": "members", "value": [{"value": alice["id"].upper()}]}
+    assert_scim_error(await _patch(client, group["id"], op), 400, "invalidValue")
+    assert await _members(client, group["id"]) == set()
+
+
 async def test_failing_document_operation_leaves_members_unchanged(
     client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
 ) -> None:

@@ -11,6 +11,7 @@ from tests.conftest import (
     GROUP_SCHEMA,
     CreateGroup,
     CreateUser,
+    PatchUser,
     assert_scim_error,
     patch_payload,
     user_payload,
@@ -99,15 +100,11 @@ async def test_nul_in_nested_value_is_invalid_value(client: httpx.AsyncClient) -
 
 
 async def test_nul_in_patch_value_is_invalid_value(
-    client: httpx.AsyncClient, create_user: CreateUser
+    client: httpx.AsyncClient, create_user: CreateUser, patch_user: PatchUser
 ) -> None:
     user = await create_user("bjensen")
-    response = await client.patch(
-        f"/scim/v2/Users/{user['id']}",
-        json={
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "replace", "path": "displayName", "value": "x\x00"}],
-        },
+    response = await patch_user(
+        user["id"], {"op": "replace", "path": "displayName", "value": "x\x00"}
     )
     assert_scim_error(response, 400, "invalidValue")
     fetched = (await client.get(f"/scim/v2/Users/{user['id']}")).json()
