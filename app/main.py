@@ -11,13 +11,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.http import docs, errors
+from app.http import docs, errors, openapi
+from app.http.auth import Authenticator
+from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
 from app.http.routers import discovery
 from app.http.routers.resources import resource_router
 from app.http.routers.search import search_router
 from app.scim import policy
+from app.scim.cursor import cursor_key
+from app.scim.query import QueryLimits
 from app.scim.resources import KINDS
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -26,6 +30,18 @@ from app.storage.repository import SqlStore
 DESCRIPTION = """SCIM 2.0 (RFC 7643/7644) provisioning API for Okta and Microsoft Entra ID.
 
 Click **Authorize** and paste a bearer token made with `python -m app token create`."""
+
+
+def query_limits(settings: Settings) -> QueryLimits:
+    return QueryLimits(
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        max_filter_length=settings.max_filter_length,
+        max_filter_depth=settings.max_filter_depth,
+        max_filter_terms=settings.max_filter_terms,
+        cursor_secret=cursor_key(settings.cursor_secret),
+        cursor_ttl_seconds=settings.cursor_ttl_seconds,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,11 +53,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
+    store = SqlStore(
+        engine,
+        read_pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        await store.close()
 
     app = FastAPI(
         title="SCIM 2.0 provisioning server",
@@ -55,7 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
-    app.state.store = SqlStore(engine)
+    app.state.store = store
+    app.state.runtime = Runtime(
+        settings=settings,
+        store=store,
+        authenticator=Authenticator(store, settings.bootstrap_token, settings.default_tenant),
+        limits=query_limits(settings),
+    )
 
     api = APIRouter(prefix=settings.base_path)
     api.include_router(discovery.router)
@@ -67,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(search_router(list(KINDS.values()), "/.search", "all"))
     app.include_router(api)
     docs.install(app)
+    openapi.install_security(app, settings.base_path)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         "with attributes (resource); 200 with every member (full, RFC 7644 §3.5.2 read "
         "literally); or 204 without a body (no_content).",
     )
-    db_pool_size: int = Field(default=10, description="PostgreSQL connection pool size.")
+    db_pool_size: int = Field(
+        default=20, ge=1, description="PostgreSQL connections per process (the pool's size)."
+    )
     db_statement_timeout_ms: int = Field(
         default=30_000, description="PostgreSQL statement timeout, in milliseconds."
     )

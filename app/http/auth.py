@@ -5,10 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 
 from scim2_models import UnauthorizedException
 
 from app.scim.store import Store
+
+CACHE_SECONDS = 1.0
+"""How long a token's tenant is remembered: a revoked token stops working within this."""
+
+CACHE_ENTRIES = 4096
 
 
 def digest(token: str) -> str:
@@ -27,18 +34,36 @@ def _bearer(authorization: str | None) -> str:
     return token.strip()
 
 
-async def authenticate(
-    authorization: str | None, store: Store, bootstrap: str | None, default_tenant: str
-) -> str:
-    """The tenant the caller's token belongs to; 401 otherwise.
+class Authenticator:
+    """The tenant of the caller's token, or 401.
 
     The database is searched by digest, so no comparison ever runs on the secret itself,
-    and the bootstrap token is compared in constant time.
+    and the bootstrap token is compared in constant time. A valid token's tenant is kept
+    for ``CACHE_SECONDS``, so a busy identity provider costs one token lookup a second
+    instead of one per request; unknown tokens are never cached.
     """
-    token = _bearer(authorization)
-    if bootstrap and hmac.compare_digest(token.encode(), bootstrap.encode()):
-        return default_tenant
-    tenant = await store.token_tenant(digest(token))
-    if tenant is None:
-        raise UnauthorizedException(detail="the bearer token is not valid")
-    return tenant
+
+    def __init__(self, store: Store, bootstrap: str | None, default_tenant: str) -> None:
+        self._store = store
+        self._bootstrap = bootstrap.encode() if bootstrap else None
+        self._default_tenant = default_tenant
+        self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
+
+    async def tenant(self, authorization: str | None) -> str:
+        token = _bearer(authorization)
+        if self._bootstrap is not None and hmac.compare_digest(token.encode(), self._bootstrap):
+            return self._default_tenant
+        key = digest(token)
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        tenant = await self._store.token_tenant(key)
+        if tenant is None:
+            self._cache.pop(key, None)
+            raise UnauthorizedException(detail="the bearer token is not valid")
+        self._cache[key] = (now, tenant)
+        self._cache.move_to_end(key)
+        if len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+        return tenant

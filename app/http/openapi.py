@@ -77,3 +77,35 @@ def responses(kind: ResourceKind, status: int, *, listed: bool = False) -> dict[
         return {**ERRORS}
     model: Any = ListResponse[kind.model] if listed else kind.model  # type: ignore[name-defined]
     return {status: {"model": model, "description": "The resource"}, **ERRORS}
+
+
+SECURITY_SCHEME = "bearer"
+
+
+def install_security(app: Any, prefix: str) -> None:
+    """Declare bearer auth for every operation under ``prefix`` (the Authorize button).
+
+    Declared in the document rather than as a FastAPI security dependency, which would
+    cost every request a dependency resolution for a check ``app.http.auth`` does anyway.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema  # type: ignore[no-any-return]
+        spec: dict[str, Any] = build()
+        spec.setdefault("components", {})["securitySchemes"] = {
+            SECURITY_SCHEME: {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from `python -m app token create`",
+            }
+        }
+        for path, operations in spec.get("paths", {}).items():
+            if path.startswith(prefix):
+                for operation in operations.values():
+                    operation["security"] = [{SECURITY_SCHEME: []}]
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi

@@ -1,28 +1,66 @@
-"""Query parameters of list and read endpoints (RFC 7644 §3.4.2, §3.9; RFC 9865 §2)."""
+"""Query and header parameters (RFC 7644 §3.4.2, §3.9, §3.14; RFC 9865 §2): declared once.
+
+Each declaration is both documented (``documented`` feeds the operation's OpenAPI
+``parameters``) and read (``projection``, ``list_params``, ``header``) straight from the
+request, without FastAPI's per-parameter validation (see ``app.http.deps``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, Query
+from fastapi import Request
+from scim2_models import InvalidValueException
 
 from app.scim.projection import Projection
 
 
-async def _projection(
-    attributes: Annotated[
-        str | None, Query(description="Comma-separated attributes to return (RFC 7644 §3.9)")
-    ] = None,
-    excluded_attributes: Annotated[
-        str | None,
-        Query(alias="excludedAttributes", description="Comma-separated attributes to leave out"),
-    ] = None,
-) -> Projection:
-    return Projection.parse(attributes, excluded_attributes)
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    location: str
+    description: str
+    type: str = "string"
+
+    def openapi(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "in": self.location,
+            "required": False,
+            "description": self.description,
+            "schema": {"type": self.type},
+        }
 
 
-ProjectionDep = Annotated[Projection, Depends(_projection)]
+PROJECTION = (
+    Param("attributes", "query", "Comma-separated attributes to return (RFC 7644 §3.9)"),
+    Param("excludedAttributes", "query", "Comma-separated attributes to leave out"),
+)
+LISTING = (
+    Param("filter", "query", 'RFC 7644 §3.4.2.2 filter, e.g. userName eq "bjensen"'),
+    Param("sortBy", "query", "Attribute to sort by (RFC 7644 §3.4.2.3)"),
+    Param("sortOrder", "query", "ascending or descending"),
+    Param("startIndex", "query", "1-based index of the first result", "integer"),
+    Param("count", "query", "Page size", "integer"),
+    Param("cursor", "query", "RFC 9865 cursor; empty for the first cursor page"),
+)
+IF_MATCH = Param("If-Match", "header", "Apply only to this version (RFC 7644 §3.14)")
+IF_NONE_MATCH = Param("If-None-Match", "header", "304 when the version is unchanged")
+
+
+def documented(*params: Param) -> dict[str, Any]:
+    """``openapi_extra`` describing ``params`` for an operation."""
+    return {"parameters": [param.openapi() for param in params]}
+
+
+def projection(request: Request) -> Projection:
+    query = request.query_params
+    return Projection.parse(query.get("attributes"), query.get("excludedAttributes"))
+
+
+def header(request: Request, param: Param) -> str | None:
+    return request.headers.get(param.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +73,22 @@ class ListParams:
     cursor: str | None
 
 
-async def _list_params(
-    filter: Annotated[str | None, Query(description="RFC 7644 §3.4.2.2 filter")] = None,
-    sort_by: Annotated[str | None, Query(alias="sortBy")] = None,
-    sort_order: Annotated[
-        str | None, Query(alias="sortOrder", description="ascending or descending")
-    ] = None,
-    start_index: Annotated[int | None, Query(alias="startIndex", description="1-based")] = None,
-    count: Annotated[int | None, Query(description="Page size")] = None,
-    cursor: Annotated[
-        str | None, Query(description="RFC 9865 cursor; empty for the first cursor page")
-    ] = None,
-) -> ListParams:
-    return ListParams(filter, sort_by, sort_order, start_index, count, cursor)
+def _integer(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidValueException(detail=f"{name}: {value!r} is not an integer") from None
 
 
-ListParamsDep = Annotated[ListParams, Depends(_list_params)]
+def list_params(request: Request) -> ListParams:
+    query = request.query_params
+    return ListParams(
+        filter=query.get("filter"),
+        sort_by=query.get("sortBy"),
+        sort_order=query.get("sortOrder"),
+        start_index=_integer(query.get("startIndex"), "startIndex"),
+        count=_integer(query.get("count"), "count"),
+        cursor=query.get("cursor"),
+    )

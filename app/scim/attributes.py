@@ -28,6 +28,10 @@ class AttributeSpec:
     def is_complex(self) -> bool:
         return self.type == "complex"
 
+    def hides(self) -> bool:
+        """Whether it, or one of its sub-attributes, is left out of a plain read."""
+        return self.returned in ("never", "request") or any(s.hides() for s in self.sub.values())
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaSpec:

@@ -15,7 +15,8 @@ from typing import Any
 from scim2_models import InvalidValueException, Resource
 
 from app.scim import member_patch
-from app.scim.member_patch import PATCH_URN, MemberDelta, member_id
+from app.scim.member_patch import MemberDelta, member_id
+from app.scim.patch import PATCH_SCHEMA as PATCH_URN
 from app.scim.resources import GROUP, ResourceKind
 from app.scim.store import MemberRow, Transaction
 

@@ -27,9 +27,9 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
+from app.scim.patch import PATCH_SCHEMA as PATCH_URN
 from app.scim.text import issued_id, too_long
 
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = frozenset({"add", "remove", "replace"})
 
 

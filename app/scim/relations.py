@@ -1,24 +1,25 @@
 """Read side of membership: Group ``members`` and User ``groups`` rendered from rows.
 
-Neither is stored in a document. A read that returns them fetches them with one query per
-page (``members_of`` joins display names, ``groups_of`` walks nested groups recursively);
-a read that leaves them out (``excludedAttributes=members``, as Entra always sends, or an
-``attributes`` list not naming them) never touches the membership table (RFC 7644
-§3.4.2.5, RFC 7643 §4.1.2 and §4.2).
+Neither is stored in a document. A read that returns them fetches them: members with one
+query per page (``members_of`` joins display names), a user's groups as a column of the
+read itself (``with_groups``, walking nested groups recursively); a read that leaves them
+out (``excludedAttributes=members``, as Entra always sends, or an ``attributes`` list not
+naming them) never touches the membership table (RFC 7644 §3.4.2.5, RFC 7643 §4.1.2, §4.2).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from app.scim.context import RequestContext
 from app.scim.projection import Projection
-from app.scim.store import StoredResource, Transaction
+from app.scim.resources import ResourceKind
+from app.scim.store import GroupRef, StoredResource, Transaction
 
 STREAM_BATCH = 1000
 """Members per chunk of a streamed response: memory stays flat whatever the group's size."""
@@ -73,33 +74,50 @@ async def _members(
     return found
 
 
-async def _groups(
-    tx: Transaction, ctx: RequestContext, member_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for g in await tx.groups_of(member_ids):
-        rendered = _member(ctx, g.group_id, "Group", g.display)
-        rendered["type"] = "direct" if g.direct else "indirect"
-        found.setdefault(g.member_id, []).append(rendered)
-    return found
+def wants_groups(kinds: Sequence[ResourceKind], wanted: Wanted) -> bool:
+    """Whether a read of ``kinds`` must fetch the derived ``groups`` with its rows."""
+    return wanted.wants("groups") and any(RELATION.get(kind.name) == "groups" for kind in kinds)
+
+
+def reads_members(kinds: Sequence[ResourceKind], wanted: Wanted) -> bool:
+    """Whether a read of ``kinds`` also reads members: then it needs a read transaction
+    (several statements, one state; members are streamed from a server-side cursor)."""
+    return wanted.wants("members") and any(RELATION.get(kind.name) == "members" for kind in kinds)
+
+
+def _groups(ctx: RequestContext, refs: tuple[GroupRef, ...]) -> list[dict[str, Any]]:
+    rendered = []
+    for ref in refs:
+        item = _member(ctx, ref.group_id, "Group", ref.display)
+        item["type"] = "direct" if ref.direct else "indirect"
+        rendered.append(item)
+    return rendered
 
 
 async def attach(
     tx: Transaction, ctx: RequestContext, stored: list[StoredResource], wanted: Wanted
 ) -> list[StoredResource]:
-    """``stored`` with ``members`` / ``groups`` added to the documents that want them."""
-    ids: dict[str, list[uuid.UUID]] = {kind: [] for kind in RELATION}
+    """``stored`` with ``members`` / ``groups`` added to the documents that want them.
+
+    Groups' members are read here (one query for the page); users' groups were read with
+    the rows (``with_groups``) and are only rendered.
+    """
+    group_ids = [
+        r.id
+        for r in stored
+        if RELATION.get(r.resource_type) == "members" and wanted.wants("members")
+    ]
+    members = await _members(tx, ctx, group_ids) if group_ids else {}
+    out = []
     for resource in stored:
         relation = RELATION.get(resource.resource_type)
-        if relation is not None and wanted.wants(relation):
-            ids[resource.resource_type].append(resource.id)
-    if not ids["Group"] and not ids["User"]:
-        return stored
-    found = {
-        **(await _members(tx, ctx, ids["Group"]) if ids["Group"] else {}),
-        **(await _groups(tx, ctx, ids["User"]) if ids["User"] else {}),
-    }
-    return [_with(resource, found.get(resource.id)) for resource in stored]
+        if relation == "members" and resource.id in members:
+            out.append(_with(resource, members[resource.id]))
+        elif relation == "groups" and resource.groups and wanted.wants("groups"):
+            out.append(_with(resource, _groups(ctx, resource.groups)))
+        else:
+            out.append(resource)
+    return out
 
 
 def _with(resource: StoredResource, values: list[dict[str, Any]] | None) -> StoredResource:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from scim2_models import EnterpriseUser, Group, Resource, User
@@ -44,6 +45,16 @@ class ResourceKind:
         """A core or common attribute by name, case-insensitively."""
         lowered = name.lower()
         return self.core.attributes.get(lowered) or COMMON_ATTRIBUTES.get(lowered)
+
+    @cached_property
+    def hidden_by_default(self) -> frozenset[str]:
+        """Lower-cased top-level keys (attributes, extension URNs) that may hold something
+        a plain read leaves out (``returned`` never or request, RFC 7643 §7)."""
+        names = {name for name, spec in self.core.attributes.items() if spec.hides()}
+        names |= {
+            e.urn.lower() for e in self.extensions if any(a.hides() for a in e.attributes.values())
+        }
+        return frozenset(names)
 
     def keys(self, document: dict[str, Any]) -> ResourceKeys:
         name = document.get(self.name_attribute)

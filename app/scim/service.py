@@ -109,8 +109,12 @@ async def get(
     resource_id: str,
     wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
-    async with store.transaction(write=False) as tx:
-        stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
+    with_groups = relations.wants_groups([kind], wanted)
+    snapshot = relations.reads_members([kind], wanted)
+    async with store.transaction(write=False, snapshot=snapshot) as tx:
+        stored = await tx.get(
+            ctx.tenant, kind, parse_id(kind, resource_id), with_groups=with_groups
+        )
         if stored is None:
             raise _not_found(kind, resource_id)
         return (await relations.attach(tx, ctx, [stored], wanted))[0]
@@ -121,7 +125,7 @@ async def open_members(
 ) -> relations.MemberStream:
     """GET of a group whose members the response streams (see ``relations.MemberStream``)."""
     stack = AsyncExitStack()
-    tx = await stack.enter_async_context(store.transaction(write=False))
+    tx = await stack.enter_async_context(store.transaction(write=False, snapshot=True))
     try:
         stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
         if stored is None:
@@ -136,7 +140,13 @@ async def _locked(
     tx: Transaction, ctx: RequestContext, kind: ResourceKind, resource_id: str, if_match: str | None
 ) -> StoredResource:
     """The row a write will change, locked until commit, after the If-Match check (§3.14)."""
-    current = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id), for_update=True)
+    current = await tx.get(
+        ctx.tenant,
+        kind,
+        parse_id(kind, resource_id),
+        for_update=True,
+        with_groups=relations.wants_groups([kind], relations.DEFAULT),
+    )
     if current is None:
         raise _not_found(kind, resource_id)
     check_if_match(if_match, current.version)
@@ -242,8 +252,8 @@ async def patch(
 async def delete(
     store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str, if_match: str | None
 ) -> None:
+    parsed = parse_id(kind, resource_id)
     async with store.transaction(write=True) as tx:
-        parsed = parse_id(kind, resource_id)
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
         if not await tx.delete(ctx.tenant, kind, parsed, _now()):
@@ -256,8 +266,10 @@ async def search(
     query: ListQuery,
     wanted: relations.Wanted = relations.DEFAULT,
 ) -> Page:
-    async with store.transaction(write=False) as tx:
-        page = await tx.list(ctx.tenant, query)
+    with_groups = relations.wants_groups(query.kinds, wanted)
+    snapshot = relations.reads_members(query.kinds, wanted)
+    async with store.transaction(write=False, snapshot=snapshot) as tx:
+        page = await tx.list(ctx.tenant, query, with_groups=with_groups)
         attached = await relations.attach(tx, ctx, page.resources, wanted)
         return dataclasses.replace(page, resources=attached)
 

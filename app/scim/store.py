@@ -20,8 +20,17 @@ from app.scim.resources import ResourceKeys, ResourceKind
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A group a resource belongs to, directly or through nested groups (RFC 7643 §4.1.2)."""
+
+    group_id: uuid.UUID
+    display: str | None
+    direct: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResource:
-    """A row as the service sees it."""
+    """A row as the service sees it; ``groups`` is None unless the read asked for it."""
 
     id: uuid.UUID
     resource_type: str
@@ -29,6 +38,7 @@ class StoredResource:
     created: datetime
     last_modified: datetime
     document: dict[str, Any]
+    groups: tuple[GroupRef, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +122,6 @@ class Member:
     display: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class GroupOfMember:
-    """A group a resource belongs to, directly or through nested groups (RFC 7643 §4.1.2)."""
-
-    member_id: uuid.UUID
-    group_id: uuid.UUID
-    display: str | None
-    direct: bool
-
-
 class MembershipTransaction(Protocol):
     """Set operations on membership rows; each touches only the rows it names."""
 
@@ -146,9 +146,6 @@ class MembershipTransaction(Protocol):
     def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
         """The direct members of the groups with display names, from one streamed query."""
 
-    async def groups_of(self, member_ids: Sequence[uuid.UUID]) -> list[GroupOfMember]:
-        """Direct and indirect groups of each member, from one recursive query."""
-
 
 class Transaction(MembershipTransaction, Protocol):
     async def insert(
@@ -157,9 +154,16 @@ class Transaction(MembershipTransaction, Protocol):
         """Insert a new resource; raises UniquenessException when its name key is taken."""
 
     async def get(
-        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, *, for_update: bool = False
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        resource_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+        with_groups: bool = False,
     ) -> StoredResource | None:
-        """One resource, or None; ``for_update`` locks the row until the transaction ends."""
+        """One resource, or None; ``for_update`` locks the row until the transaction ends;
+        ``with_groups`` fills ``groups`` (direct and indirect) from the same statement."""
 
     async def update(
         self,
@@ -179,13 +183,21 @@ class Transaction(MembershipTransaction, Protocol):
         The groups it was a member of lose a member, so their version and lastModified move.
         """
 
-    async def list(self, tenant: str, query: ListQuery) -> Page:
-        """Filter, count, sort and page in the database: one WHERE serves count and page."""
+    async def list(self, tenant: str, query: ListQuery, *, with_groups: bool = False) -> Page:
+        """Filter, count, sort and page in the database: one statement returns the total
+        and the page (so both come from one snapshot); ``with_groups`` as for ``get``."""
 
 
 class Store(Protocol):
-    def transaction(self, *, write: bool) -> AbstractAsyncContextManager[Transaction]:
-        """Open a unit of work; ``write`` asks for a transaction that may write."""
+    def transaction(
+        self, *, write: bool, snapshot: bool = False
+    ) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work; ``write`` asks for a transaction that may write.
+
+        A read (``write=False``) runs each call as its own statement, outside any
+        transaction, since every read method is one statement; ``snapshot`` asks for a
+        read transaction instead, when several calls must see one state.
+        """
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
         """Keep a new token's digest; raises UniquenessException for a taken name."""

@@ -45,11 +45,14 @@ def fold(value: str) -> str:
 
 def instant(value: datetime) -> str:
     """A dateTime as a fixed-width UTC string, so text order is time order."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    utc = value.astimezone(UTC)
+    utc = value if value.tzinfo is UTC else value.replace(tzinfo=value.tzinfo or UTC)
+    if utc.tzinfo is not UTC:
+        utc = utc.astimezone(UTC)
     # Not strftime("%Y"): it does not pad years before 1000, which breaks the fixed width.
-    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
 
 
 def parse_instant(value: str) -> str | None:

@@ -37,6 +37,9 @@ class ColumnTarget:
     nullable: bool = True
     lowered: bool = False
     """The column holds mixed case, compared case-insensitively through SQL lower()."""
+    access: str | None = None
+    """How an index serves ``eq`` on this column: ``scoped`` (a unique index on tenant,
+    resource type and the column), ``bare`` (an index on the column alone), or not at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +81,8 @@ class Resolved:
 
 
 _COMMON: dict[str, ColumnTarget] = {
-    "id": ColumnTarget(resources.c.id, is_uuid=True, nullable=False),
-    "externalid": ColumnTarget(resources.c.external_id),
+    "id": ColumnTarget(resources.c.id, is_uuid=True, nullable=False, access="bare"),
+    "externalid": ColumnTarget(resources.c.external_id, access="bare"),
     "meta.created": ColumnTarget(resources.c.created, nullable=False),
     "meta.lastmodified": ColumnTarget(resources.c.last_modified, nullable=False),
     "meta.resourcetype": ColumnTarget(resources.c.resource_type, nullable=False),
@@ -87,10 +90,16 @@ _COMMON: dict[str, ColumnTarget] = {
 
 _COLUMNS: dict[str, dict[str, ColumnTarget]] = {
     "User": {
-        "username": ColumnTarget(resources.c.name_key, folded=True, nullable=False),
+        "username": ColumnTarget(
+            resources.c.name_key, folded=True, nullable=False, access="scoped"
+        ),
         "active": ColumnTarget(resources.c.active),
     },
-    "Group": {"displayname": ColumnTarget(resources.c.name_key, folded=True, nullable=False)},
+    "Group": {
+        "displayname": ColumnTarget(
+            resources.c.name_key, folded=True, nullable=False, access="scoped"
+        )
+    },
 }
 
 _MEMBER_TYPE = ColumnTarget(memberships.c.member_type, nullable=False, lowered=True)
@@ -173,11 +182,6 @@ def resolve(kind: ResourceKind, path: AttrPath) -> Resolved | None:
     ):
         return None
     return Resolved(str(path), spec, sub, target)
-
-
-def relation_column(relation: RelationTarget, name: str) -> ColumnTarget | None:
-    """The child-table column holding sub-attribute ``name`` of a related value."""
-    return relation.columns.get(name.lower())
 
 
 def correlate(relation: RelationTarget) -> sa.ColumnElement[bool]:

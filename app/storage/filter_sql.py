@@ -10,7 +10,7 @@ attributes match when any value matches; ``ne`` is ``not eq`` (no value equals).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ from app.storage.attributes import (
     resolve,
     resources,
 )
+from app.storage.binds import Binder
 from app.storage.json_sql import Dialect
 from app.storage.operands import (
     Operand,
@@ -139,8 +140,8 @@ def _scalar_value_spec(parent: AttributeSpec) -> AttributeSpec:
 class ElementScope(Scope):
     """Inside ``attr[...]``: names are sub-attributes of one element of a JSON array."""
 
-    def __init__(self, item: Any, parent: AttributeSpec, dialect: Dialect) -> None:
-        self.item, self.parent, self.dialect = item, parent, dialect
+    def __init__(self, item: Any, parent: AttributeSpec, dialect: Dialect, bind: Binder) -> None:
+        self.item, self.parent, self.dialect, self.bind = item, parent, dialect, bind
 
     def _operand(self, path: AttrPath) -> Operand:
         if path.sub_attr is not None:
@@ -156,7 +157,7 @@ class ElementScope(Scope):
         return Operand(self.dialect.value(self.item, keys, spec.type), spec)
 
     def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
-        return compare(self.dialect, self._operand(node.attr_path), node)
+        return compare(self.dialect, self._operand(node.attr_path), node, self.bind)
 
     def present(self, node: Present) -> sa.ColumnElement[bool]:
         return present_scalar(self._operand(node.attr_path))
@@ -165,8 +166,10 @@ class ElementScope(Scope):
 class RelationScope(Scope):
     """Inside ``members[...]``: names are columns of one child row."""
 
-    def __init__(self, relation: RelationTarget, parent: AttributeSpec, dialect: Dialect) -> None:
-        self.relation, self.parent, self.dialect = relation, parent, dialect
+    def __init__(
+        self, relation: RelationTarget, parent: AttributeSpec, dialect: Dialect, bind: Binder
+    ) -> None:
+        self.relation, self.parent, self.dialect, self.bind = relation, parent, dialect, bind
 
     def _operand(self, path: AttrPath) -> Operand:
         column = self.relation.columns.get(path.attr.lower())
@@ -176,7 +179,7 @@ class RelationScope(Scope):
         return column_operand(column, spec)
 
     def compare(self, node: Comparison) -> sa.ColumnElement[bool]:
-        return compare(self.dialect, self._operand(node.attr_path), node)
+        return compare(self.dialect, self._operand(node.attr_path), node, self.bind)
 
     def present(self, node: Present) -> sa.ColumnElement[bool]:
         return present_scalar(self._operand(node.attr_path))
@@ -195,9 +198,15 @@ def _comparable(resolved: Resolved) -> Resolved:
 class RowScope(Scope):
     """Top level: names are attributes of one resource type."""
 
-    def __init__(self, kind: ResourceKind, dialect: Dialect, *, strict: bool) -> None:
-        self.kind, self.dialect, self.strict = kind, dialect, strict
+    def __init__(self, kind: ResourceKind, dialect: Dialect, bind: Binder, *, strict: bool) -> None:
+        self.kind, self.dialect, self.bind, self.strict = kind, dialect, bind, strict
         self.unknown: set[str] = set()
+        self.index_backed: dict[int, str] = {}
+        """Clauses an index serves by themselves (by id), with the index's access kind."""
+
+    def _backed(self, clause: sa.ColumnElement[bool], access: str) -> sa.ColumnElement[bool]:
+        self.index_backed[id(clause)] = access
+        return clause
 
     def _resolve(self, path: AttrPath) -> Resolved | None:
         resolved = resolve(self.kind, path)
@@ -214,11 +223,13 @@ class RowScope(Scope):
         resolved = _comparable(found)
         target = resolved.target
         if isinstance(target, ColumnTarget):
-            return compare(self.dialect, column_operand(target, resolved.leaf), node)
+            clause = compare(self.dialect, column_operand(target, resolved.leaf), node, self.bind)
+            indexed = target.access and node.op == CompareOperator.eq and node.value is not None
+            return self._backed(clause, target.access) if indexed else clause  # type: ignore[arg-type]
         if node.op == CompareOperator.ne and resolved.spec.multi_valued:
             return sa.not_(self.compare(replace(node, op=CompareOperator.eq)))
         if isinstance(target, RelationTarget):
-            scope = RelationScope(target, resolved.spec, self.dialect)
+            scope = RelationScope(target, resolved.spec, self.dialect, self.bind)
             inner = scope.compare(replace(node, attr_path=AttrPath(resolved.leaf.name)))
             return _related(target, inner)
         return self._json_compare(target, resolved, node)
@@ -231,18 +242,26 @@ class RowScope(Scope):
             keys = target.keys + sub
             operand = Operand(self.dialect.value(SEARCH, keys, resolved.leaf.type), resolved.leaf)
             value = _eq_value(operand, node)
-            fast = None if value is None else self.dialect.contains(SEARCH, _nest(keys, value))
-            return fast if fast is not None else compare(self.dialect, operand, node)
+            fast = (
+                None
+                if value is None
+                else self.dialect.contains(SEARCH, _nest(keys, value), self.bind)
+            )
+            return (
+                self._backed(fast, "bare")
+                if fast is not None
+                else compare(self.dialect, operand, node, self.bind)
+            )
         leaf = resolved.leaf if sub else _scalar_value_spec(resolved.spec)
         elements = self.dialect.elements(SEARCH, target.keys)
         operand = Operand(self.dialect.value(elements.item, sub, leaf.type), leaf)
         value = _eq_value(operand, node)
         if value is not None:
             element = _nest(sub, value)
-            fast = self.dialect.contains(SEARCH, _nest(target.keys, [element]))
+            fast = self.dialect.contains(SEARCH, _nest(target.keys, [element]), self.bind)
             if fast is not None:
-                return fast
-        return _exists(elements.source, compare(self.dialect, operand, node))
+                return self._backed(fast, "bare")
+        return _exists(elements.source, compare(self.dialect, operand, node, self.bind))
 
     def present(self, node: Present) -> sa.ColumnElement[bool]:
         resolved = self._resolve(node.attr_path)
@@ -254,7 +273,7 @@ class RowScope(Scope):
         if isinstance(target, RelationTarget):
             if resolved.sub is None:
                 return _exists(target.table, correlate(target))
-            inner = RelationScope(target, resolved.spec, self.dialect)
+            inner = RelationScope(target, resolved.spec, self.dialect, self.bind)
             return _related(target, inner.present(Present(AttrPath(resolved.sub.name))))
         if resolved.spec.multi_valued and resolved.sub is not None:
             elements = self.dialect.elements(SEARCH, target.keys)
@@ -273,14 +292,14 @@ class RowScope(Scope):
             raise _invalid(f"{resolved.text} is single-valued: [...] needs a multi-valued one")
         target = resolved.target
         if isinstance(target, RelationTarget):
-            inner = SqlFilter(RelationScope(target, resolved.spec, self.dialect))
+            inner = SqlFilter(RelationScope(target, resolved.spec, self.dialect, self.bind))
             return _related(target, inner.visit(node.val_filter))
         assert isinstance(target, JsonTarget)
         elements = self.dialect.elements(SEARCH, target.keys)
-        scope = ElementScope(elements.item, resolved.spec, self.dialect)
+        scope = ElementScope(elements.item, resolved.spec, self.dialect, self.bind)
         clause = SqlFilter(scope).visit(node.val_filter)
         fast = self._contains_all(target, resolved.spec, node.val_filter, scope)
-        return fast if fast is not None else _exists(elements.source, clause)
+        return self._backed(fast, "bare") if fast is not None else _exists(elements.source, clause)
 
     def _contains_all(
         self, target: JsonTarget, spec: AttributeSpec, node: FilterNode, scope: ElementScope
@@ -300,27 +319,53 @@ class RowScope(Scope):
             if value is None or key in element:
                 return None
             element[key] = value
-        return self.dialect.contains(SEARCH, _nest(target.keys, [element]))
+        return self.dialect.contains(SEARCH, _nest(target.keys, [element]), self.bind)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFilter:
+    """The WHERE clause of a filter, and an index-backed term of its top-level ``and``.
+
+    ``access`` is an ``eq`` an index serves alone (userName, externalId, id, or a JSONB
+    containment); ``scoped`` says its index also leads with tenant and resource type. The
+    list query pre-selects candidate ids with it, so the plan does not depend on statistics.
+    """
+
+    where: sa.ColumnElement[bool]
+    access: sa.ColumnElement[bool] | None = None
+    scoped: bool = False
+
+
+def _conjuncts(node: FilterNode) -> list[FilterNode]:
+    if isinstance(node, LogicalExpr) and node.op == LogicalOperator.and_:
+        return list(node.terms)
+    return [node]
 
 
 def compile_filter(
-    kinds: Sequence[ResourceKind], node: FilterNode, dialect: Dialect
-) -> sa.ColumnElement[bool]:
+    kinds: Sequence[ResourceKind], node: FilterNode, dialect: Dialect, bind: Binder
+) -> CompiledFilter:
     """The WHERE clause for ``node`` over rows of ``kinds``.
 
     Across several resource types (root ``/.search``), an attribute one type lacks is
     false for its rows (RFC 7644 §3.4.2.1); one that no type has is 400 invalidFilter.
     """
     if len(kinds) == 1:
-        return SqlFilter(RowScope(kinds[0], dialect, strict=True)).visit(node)
+        scope = RowScope(kinds[0], dialect, bind, strict=True)
+        clauses = [SqlFilter(scope).visit(term) for term in _conjuncts(node)]
+        where = clauses[0] if len(clauses) == 1 else sa.and_(*clauses)
+        for clause in clauses:
+            if id(clause) in scope.index_backed:
+                return CompiledFilter(where, clause, scope.index_backed[id(clause)] == "scoped")
+        return CompiledFilter(where)
     clauses = []
     unknown: list[set[str]] = []
     for kind in kinds:
-        scope = RowScope(kind, dialect, strict=False)
+        scope = RowScope(kind, dialect, bind, strict=False)
         clause = SqlFilter(scope).visit(node)
         clauses.append(sa.and_(resources.c.resource_type == kind.name, clause))
         unknown.append(scope.unknown)
     missing = set.intersection(*unknown) if unknown else set()
     if missing:
         raise _invalid(f"unknown attribute {sorted(missing)[0]!r}")
-    return sa.or_(*clauses)
+    return CompiledFilter(sa.or_(*clauses))

@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.storage.binds import Binder
+
 ValueType = str
 """The SCIM type of a compared value: string, boolean, integer, decimal, dateTime, ..."""
 
@@ -70,9 +72,11 @@ class Dialect:
             path = _sqlite_path(keys)
             kind = sa.func.json_type(doc, path)
             raw = sa.func.json_extract(doc, path)
-            return sa.and_(kind.is_not(None), kind != "null", raw.not_in(["", "[]", "{}"]))
+            empty = (raw != value for value in ("", "[]", "{}"))
+            return sa.and_(kind.is_not(None), kind != "null", *empty)
         raw = sa.func.jsonb_extract_path(doc, *keys, type_=JSONB) if keys else doc
-        return sa.and_(raw.is_not(None), sa.cast(raw, sa.Text).not_in(_EMPTY_JSON))
+        text = sa.cast(raw, sa.Text)
+        return sa.and_(raw.is_not(None), *(text != value for value in _EMPTY_JSON))
 
     def elements(self, doc: Any, keys: tuple[str, ...]) -> Elements:
         """The items of the array at ``keys`` as a correlated table-valued source.
@@ -87,13 +91,24 @@ class Dialect:
         table = sa.func.jsonb_array_elements(array).table_valued("value").alias()
         return Elements(table, sa.type_coerce(table.c.value, JSONB))
 
-    def contains(self, doc: Any, fragment: dict[str, Any]) -> sa.ColumnElement[bool] | None:
+    def contains(
+        self, doc: Any, fragment: dict[str, Any], bind: Binder
+    ) -> sa.ColumnElement[bool] | None:
         """``doc @> fragment`` where the backend has an index for it, else None."""
         if self.sqlite:
             return None
         return sa.type_coerce(doc, JSONB).op("@>", is_comparison=True)(
-            sa.cast(sa.literal(fragment, JSONB), JSONB)
+            sa.cast(bind(fragment, JSONB), JSONB)
         )
+
+    def json_array(self, *items: Any) -> Any:
+        """A JSON array built from SQL values in one row."""
+        return (sa.func.json_array if self.sqlite else sa.func.json_build_array)(*items)
+
+    def json_aggregate(self, item: Any) -> Any:
+        """The JSON array of ``item`` over a group of rows, read back as a Python list."""
+        function = sa.func.json_group_array if self.sqlite else sa.func.json_agg
+        return function(item, type_=sa.JSON)
 
     def ordered(self, expression: Any, kind: ValueType = "string") -> Any:
         """Strings in code-point order: PostgreSQL's default collation is not (COLLATE "C")."""
@@ -101,23 +116,26 @@ class Dialect:
             return expression
         return expression.collate("C")
 
-    def substring(self, expression: Any, op: str, needle: str) -> sa.ColumnElement[bool]:
+    def substring(
+        self, expression: Any, op: str, needle: str, bind: Binder
+    ) -> sa.ColumnElement[bool]:
         """co / sw / ew matching ``needle`` literally, whatever ``%``, ``_`` or ``\\`` it holds.
 
         PostgreSQL: LIKE with those three escaped. SQLite's LIKE ignores ASCII case, which
         would break caseExact attributes, so it uses instr/substr, which have no wildcards.
         """
         if self.sqlite:
+            bound = bind(needle, sa.Text())
             if op == "co":
-                return sa.func.instr(expression, needle) > 0
-            size = sa.func.length(needle)
+                return sa.func.instr(expression, bound) > 0
+            size = sa.func.length(bound)
             if op == "sw":
-                return sa.func.substr(expression, 1, size) == needle
+                return sa.func.substr(expression, 1, size) == bound
             start = sa.func.length(expression) - size + 1
-            return sa.and_(start >= 1, sa.func.substr(expression, start) == needle)
+            return sa.and_(start >= 1, sa.func.substr(expression, start) == bound)
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = {"co": f"%{escaped}%", "sw": f"{escaped}%", "ew": f"%{escaped}"}[op]
-        return expression.like(pattern, escape="\\")  # type: ignore[no-any-return]
+        return expression.like(bind(pattern, sa.Text()), escape="\\")  # type: ignore[no-any-return]
 
 
 def _sqlite_type(kind: ValueType) -> Any:

@@ -3,8 +3,8 @@
 A group's members are never a JSON list inside its document: each direct member is one
 row, so adding or removing a member touches only the rows it names, whatever the size of
 the group. Reads render members with one query joining ``resources`` for display names,
-streamed row by row, and derive a user's ``groups`` (direct and indirect) with one
-recursive query.
+streamed row by row; a user's ``groups`` (direct and indirect) is a column of the read that
+fetches the user (``groups_column``), so it costs no extra statement.
 
 ``MembershipOps`` is mixed into ``SqlTransaction``; every method runs on its connection.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -21,7 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.scim.store import GroupOfMember, Member, MemberRow
+from app.scim.store import GroupRef, Member, MemberRow
+from app.storage.json_sql import Dialect
 from app.storage.tables import MembershipRow, ResourceRow
 
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -34,6 +36,8 @@ _BATCH = 5000
 """Rows per fetch when streaming members: one greenlet switch per batch, not per row."""
 
 _MEMBER_TYPES = ("User", "Group")
+_ONE = sa.literal_column("1", sa.Integer)
+_ZERO = sa.literal_column("0", sa.Integer)
 _NESTING_LOCK = 7_643_042
 """Advisory lock key taken by writers that add groups to groups (PostgreSQL)."""
 T = TypeVar("T")
@@ -168,34 +172,44 @@ class MembershipOps:
             for row in rows:
                 yield Member(row.group_id, row.member_id, row.member_type, row.display)
 
-    async def groups_of(self, member_ids: Sequence[uuid.UUID]) -> list[GroupOfMember]:
-        """Every group each member belongs to, directly or through nested groups.
 
-        One recursive query walks memberships upwards; a group reached both ways is
-        direct (RFC 7643 §4.1.2 ``type``: "direct" or "indirect").
-        """
-        if not member_ids:
-            return []
-        seed = sa.select(
-            memberships.c.member_id.label("root"),
-            memberships.c.group_id.label("group_id"),
-            sa.literal(1).label("direct"),
-        ).where(memberships.c.member_id.in_(member_ids))
-        up = seed.cte("up", recursive=True)
-        step = sa.select(up.c.root, memberships.c.group_id, sa.literal(0)).where(
-            memberships.c.member_id == up.c.group_id
-        )
-        up = up.union(step)
-        query = (
-            sa.select(
-                up.c.root,
-                up.c.group_id,
-                sa.func.max(up.c.direct).label("direct"),
-                resources.c.display_name,
-            )
-            .join(resources, resources.c.id == up.c.group_id)
-            .group_by(up.c.root, up.c.group_id, resources.c.display_name)
-            .order_by(up.c.root, resources.c.display_name, up.c.group_id)
-        )
-        rows = await self.connection.execute(query)
-        return [GroupOfMember(r.root, r.group_id, r.display_name, bool(r.direct)) for r in rows]
+@lru_cache(maxsize=4)
+def groups_column(dialect: Dialect) -> Any:
+    """The groups the row of the enclosing query belongs to, as a JSON array of
+    ``[group id, displayName, direct]``: a scalar subquery walking memberships upwards.
+
+    One recursive CTE, nested in the subquery so it can see the outer row; UNION ends the
+    walk even on data that holds a cycle. A group reached both directly and through a
+    nested group is direct (RFC 7643 §4.1.2 ``type``). NULL or ``[]`` when there are none.
+    Built once per backend: statements embedding it reuse it.
+    """
+    seed = (
+        sa.select(memberships.c.group_id.label("group_id"), _ONE.label("direct"))
+        .where(memberships.c.member_id == resources.c.id)
+        .correlate(resources)
+    )
+    up = seed.cte("up", recursive=True, nesting=True)
+    parent = memberships.alias("parent")
+    up = up.union(sa.select(parent.c.group_id, _ZERO).where(parent.c.member_id == up.c.group_id))
+    found = (
+        sa.select(up.c.group_id, sa.func.max(up.c.direct).label("direct"))
+        .group_by(up.c.group_id)
+        .subquery("found")
+    )
+    group = resources.alias("g")
+    row = dialect.json_array(group.c.id, group.c.display_name, found.c.direct)
+    return (
+        sa.select(dialect.json_aggregate(row))
+        .select_from(found.join(group, group.c.id == found.c.group_id))
+        .scalar_subquery()
+    )
+
+
+def parse_groups(value: Any) -> tuple[GroupRef, ...]:
+    """``groups_column``'s value as refs, ordered by display name then id."""
+    refs = [
+        GroupRef(uuid.UUID(str(group_id)), display, bool(direct))
+        for group_id, display, direct in value or ()
+    ]
+    refs.sort(key=lambda ref: (ref.display or "", str(ref.group_id)))
+    return tuple(refs)

@@ -18,6 +18,7 @@ from scim2_models.path import CompareOperator, Comparison
 from app.scim.attributes import AttributeSpec
 from app.scim.text import fold, issued_id, parse_instant
 from app.storage.attributes import ColumnTarget
+from app.storage.binds import Binder
 from app.storage.json_sql import Dialect
 
 _ORDERING = frozenset(
@@ -83,7 +84,9 @@ def normalise(operand: Operand, value: Any, where: str) -> Any:
     return value.lower() if operand.lowered else value
 
 
-def compare(dialect: Dialect, operand: Operand, node: Comparison) -> sa.ColumnElement[bool]:
+def compare(
+    dialect: Dialect, operand: Operand, node: Comparison, bind: Binder
+) -> sa.ColumnElement[bool]:
     """One null-safe comparison of a scalar operand (RFC 7644 §3.4.2.2 operators)."""
     where = str(node.attr_path)
     check_type(operand, node.op, node.value, where)
@@ -97,18 +100,19 @@ def compare(dialect: Dialect, operand: Operand, node: Comparison) -> sa.ColumnEl
         elif value is None:
             equal = expr.is_(None)
         else:
-            equal = _guard(operand, expr, expr == value)
+            equal = _guard(operand, expr, expr == bind(value))
         return equal if node.op == CompareOperator.eq else sa.not_(equal)
     if operand.is_uuid and value is None:
         raise _invalid(f"{where}: {node.value!r} is not an id")
     if node.op in _SUBSTRING:
-        return _guard(operand, expr, dialect.substring(expr, node.op.value, value))
+        return _guard(operand, expr, dialect.substring(expr, node.op.value, value, bind))
     ordered = expr if operand.is_uuid else dialect.ordered(expr, operand.spec.type)
+    bound = bind(value)
     test = {
-        CompareOperator.gt: ordered > value,
-        CompareOperator.ge: ordered >= value,
-        CompareOperator.lt: ordered < value,
-        CompareOperator.le: ordered <= value,
+        CompareOperator.gt: ordered > bound,
+        CompareOperator.ge: ordered >= bound,
+        CompareOperator.lt: ordered < bound,
+        CompareOperator.le: ordered <= bound,
     }[node.op]
     return _guard(operand, expr, test)
 

@@ -27,6 +27,7 @@ from app.storage.attributes import (
     resolve,
     resources,
 )
+from app.storage.binds import Binder
 from app.storage.json_sql import Dialect
 
 
@@ -77,7 +78,7 @@ def sort_key(kinds: Sequence[ResourceKind], spec: SortSpec | None, dialect: Dial
     return SortKey(sa.case(*cases), True, spec.descending)
 
 
-def _components(key: SortKey) -> list[Any]:
+def components(key: SortKey) -> list[Any]:
     """ORDER BY components: null flag (when the key may be missing), key, id."""
     parts: list[Any] = []
     if key.nullable:
@@ -91,16 +92,18 @@ def order_by(key: SortKey, *, backwards: bool = False) -> list[Any]:
     """Every component in one direction, so the keyset is one row-value comparison that an
     index on (key, id) serves; ``backwards`` reverses it (for previous pages)."""
     descending = key.descending != backwards
-    return [part.desc() if descending else part.asc() for part in _components(key)]
+    return [part.desc() if descending else part.asc() for part in components(key)]
 
 
-def beyond(key: SortKey, anchor: Anchor, *, backwards: bool = False) -> sa.ColumnElement[bool]:
+def beyond(
+    key: SortKey, anchor: Anchor, bind: Binder, *, backwards: bool = False
+) -> sa.ColumnElement[bool]:
     """Rows strictly after ``anchor`` in the order (strictly before when ``backwards``).
 
     ``(flag, key, id) > (:flag, :key, :id)``; with a missing anchor key the key component
     is left out, since every row sharing the anchor's null flag has no key either.
     """
-    parts = _components(key)
+    parts = components(key)
     values: list[Any] = [anchor.key, anchor.id]
     if key.nullable:
         values.insert(0, 1 if anchor.key is None else 0)
@@ -109,5 +112,6 @@ def beyond(key: SortKey, anchor: Anchor, *, backwards: bool = False) -> sa.Colum
             [p for i, p in enumerate(parts) if i != len(parts) - 2],
             [v for i, v in enumerate(values) if i != len(values) - 2],
         )
-    left, right = sa.tuple_(*parts), sa.tuple_(*values)
+    bound = [bind(value, part.type) for part, value in zip(parts, values, strict=True)]
+    left, right = sa.tuple_(*parts), sa.tuple_(*bound)
     return left < right if key.descending != backwards else left > right

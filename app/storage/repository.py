@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from scim2_models import InvalidValueException, UniquenessException
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from scim2_models import UniquenessException
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.scim.errors import ServiceUnavailableException
 from app.scim.resources import ResourceKind
 from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
-from app.storage.engine import WRITE_OPTION, is_sqlite
-from app.storage.filter_sql import compile_filter
+from app.storage.engine import AUTOCOMMIT, WRITE_OPTION, is_sqlite
+from app.storage.errors import database_errors
 from app.storage.json_sql import Dialect
-from app.storage.members import MembershipOps
-from app.storage.paging import SortKey, beyond, order_by, sort_key
+from app.storage.listing import list_statement
+from app.storage.members import MembershipOps, groups_column, parse_groups
+from app.storage.pg_reads import PgReads
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
-
-_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
-"""Failures of the database or the way to it, as opposed to errors in a statement."""
-
-_TRANSIENT_SQLSTATES = frozenset({"57014", "40P01", "40001", "55P03", "53300"})
-"""PostgreSQL errors that a retry can cure: statement timeout, deadlock, serialization
-failure, lock not available, too many connections (asyncpg's arrive as plain DBAPIError)."""
 
 _READ_COLUMNS = (
     resources.c.id,
@@ -45,36 +38,20 @@ _READ_COLUMNS = (
 )
 
 
-@asynccontextmanager
-async def database_errors() -> AsyncIterator[None]:
-    """Database failures as SCIM errors: one that cannot be reached, a timeout or a
-    deadlock is 503, which identity providers retry; a value no column can hold is 400."""
-    try:
-        yield
-    except _UNAVAILABLE as exc:
-        raise ServiceUnavailableException(detail="the database is unavailable") from exc
-    except DBAPIError as exc:
-        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-        if sqlstate in _TRANSIENT_SQLSTATES:
-            raise ServiceUnavailableException(detail="the database is busy; retry") from exc
-        if sqlstate.startswith("22"):  # data exception: a value the columns cannot hold
-            raise InvalidValueException(detail="a value cannot be stored as sent") from exc
-        raise
-
-
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _stored(row: Any) -> StoredResource:
+def _stored(row: Any, with_groups: bool = False) -> StoredResource:
     return StoredResource(
-        id=row.id,
-        resource_type=row.resource_type,
-        version=row.version,
-        created=_aware(row.created),
-        last_modified=_aware(row.last_modified),
-        document=row.document,
+        id=row["id"],
+        resource_type=row["resource_type"],
+        version=row["version"],
+        created=_aware(row["created"]),
+        last_modified=_aware(row["last_modified"]),
+        document=row["document"],
+        groups=parse_groups(row["groups"]) if with_groups else None,
     )
 
 
@@ -96,18 +73,23 @@ def _columns(write: ResourceWrite) -> dict[str, Any]:
 
 
 class SqlTransaction(MembershipOps):
-    """One open transaction on one connection."""
+    """One open transaction, or, for reads, one autocommit connection or the asyncpg
+    read pool (``reads``: then every method is one statement on a pooled connection)."""
 
-    def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:
-        self.connection = connection
+    def __init__(
+        self, connection: AsyncConnection | None, *, sqlite: bool, reads: PgReads | None = None
+    ) -> None:
+        self.connection = connection  # type: ignore[assignment]
         self.sqlite = sqlite
+        self.dialect = Dialect(sqlite=sqlite)
+        self.reads = reads
 
-    def _one(self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID) -> Any:
-        return sa.and_(
-            resources.c.id == resource_id,
-            resources.c.tenant == tenant,
-            resources.c.resource_type == kind.name,
-        )
+    async def _rows(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
+        """The rows of a read statement, indexable by column name."""
+        if self.connection is None:
+            assert self.reads is not None
+            return await self.reads.rows(statement, params)
+        return (await self.connection.execute(statement, params)).mappings().all()
 
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
@@ -122,22 +104,30 @@ class SqlTransaction(MembershipOps):
             **_columns(write),
         }
         try:
-            async with self.connection.begin_nested():
-                await self.connection.execute(resources.insert().values(**values))
+            await self.connection.execute(_INSERT, values)
         except IntegrityError as exc:
+            # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
-        return StoredResource(values["id"], kind.name, 1, now, now, write.document)
+        return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
 
     async def get(
-        self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, *, for_update: bool = False
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        resource_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+        with_groups: bool = False,
     ) -> StoredResource | None:
-        query = sa.select(*_READ_COLUMNS).where(self._one(tenant, kind, resource_id))
-        if for_update and not self.sqlite:
-            # FOR NO KEY UPDATE: membership inserts naming this row (foreign-key checks
-            # take KEY SHARE) must not wait on it, or two groups nesting each other deadlock.
-            query = query.with_for_update(key_share=True)
-        row = (await self.connection.execute(query)).first()
-        return _stored(row) if row is not None else None
+        """By primary key alone, then the row's tenant and type are checked: with them in the
+        WHERE, PostgreSQL without statistics plans the lookup on a (tenant, ...) index and
+        walks every row of the tenant."""
+        query = _by_id(self.dialect, with_groups, for_update and not self.sqlite)
+        found = await self._rows(query, {"id": resource_id})
+        row = found[0] if found else None
+        if row is None or row["tenant"] != tenant or row["resource_type"] != kind.name:
+            return None
+        return _stored(row, with_groups)
 
     async def update(
         self,
@@ -147,98 +137,56 @@ class SqlTransaction(MembershipOps):
         write: ResourceWrite,
         now: datetime,
     ) -> StoredResource:
+        """``current`` was read (and locked) in this transaction for this tenant: by id."""
         version = current.version + 1
-        statement = (
-            resources.update()
-            .where(self._one(tenant, kind, current.id))
-            .values(version=version, last_modified=now, **_columns(write))
-        )
+        values = {"row_id": current.id, "version": version, "last_modified": now}
         try:
-            async with self.connection.begin_nested():
-                await self.connection.execute(statement)
+            await self.connection.execute(_UPDATE, {**values, **_columns(write)})
         except IntegrityError as exc:
             raise _uniqueness(kind) from exc
-        return StoredResource(current.id, kind.name, version, current.created, now, write.document)
+        return StoredResource(
+            current.id, kind.name, version, current.created, now, write.document, current.groups
+        )
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
     ) -> bool:
+        if await self.get(tenant, kind, resource_id, for_update=True) is None:
+            return False
         # The cascade will take this resource's membership rows, so the groups holding it
         # change: move their version first, while the rows still say which they are.
-        doomed = resources.alias("doomed")
         await self.connection.execute(
             resources.update()
             .where(
                 resources.c.id.in_(
                     sa.select(memberships.c.group_id).where(memberships.c.member_id == resource_id)
-                ),
-                sa.exists().where(
-                    doomed.c.id == resource_id,
-                    doomed.c.tenant == tenant,
-                    doomed.c.resource_type == kind.name,
-                ),
+                )
             )
             .values(version=resources.c.version + 1, last_modified=now)
         )
-        result = await self.connection.execute(
-            resources.delete().where(self._one(tenant, kind, resource_id))
-        )
-        return bool(result.rowcount)
+        await self.connection.execute(resources.delete().where(resources.c.id == resource_id))
+        return True
 
-    async def list(self, tenant: str, query: ListQuery) -> Page:
-        """One WHERE serves the count and the page; see ``app.storage.paging``."""
-        dialect = Dialect(sqlite=self.sqlite)
-        where = sa.and_(
-            resources.c.tenant == tenant,
-            resources.c.resource_type.in_([k.name for k in query.kinds]),
-        )
-        if query.filter is not None:
-            where = sa.and_(where, compile_filter(query.kinds, query.filter, dialect))
-        counted = sa.select(sa.func.count()).select_from(resources).where(where)
-        total = (await self.connection.execute(counted)).scalar_one()
+    async def list(self, tenant: str, query: ListQuery, *, with_groups: bool = False) -> Page:
+        """One statement serves the total and the page; see ``app.storage.listing``."""
+        prepared = list_statement(tenant, query, self.dialect, with_groups=with_groups)
+        built = prepared.built
+        rows = list(await self._rows(built.statement, prepared.params))
+        total = rows[0]["n"] if rows else 0
         if query.count <= 0:
             return Page(total=total)
-        key = sort_key(query.kinds, query.sort, dialect)
-        if query.cursor_mode:
-            return await self._keyset(where, key, query, total)
-        # Offset over ids only (an index-only scan on PostgreSQL), then fetch the page's
-        # documents: a deep startIndex skips index entries, not heap rows.
-        window = (
-            sa.select(resources.c.id)
-            .where(where)
-            .order_by(*order_by(key))
-            .offset(query.start_index - 1)
-            .limit(query.count)
-            .subquery()
-        )
-        page = (
-            sa.select(*_READ_COLUMNS)
-            .join_from(window, resources, window.c.id == resources.c.id)
-            .order_by(*order_by(key))
-        )
-        rows = (await self.connection.execute(page)).all()
-        return Page(total=total, resources=[_stored(row) for row in rows])
-
-    async def _keyset(self, where: Any, key: SortKey, query: ListQuery, total: int) -> Page:
-        """RFC 9865 page: rows beyond the cursor's anchor, one extra to know if more remain."""
-        backwards = query.cursor is not None and query.cursor.backwards
-        if query.cursor is not None:
-            where = sa.and_(where, beyond(key, query.cursor.anchor, backwards=backwards))
-        page = (
-            sa.select(*_READ_COLUMNS, key.expr.label("sort_key"))
-            .where(where)
-            .order_by(*order_by(key, backwards=backwards))
-            .limit(query.count + 1)
-        )
-        rows = list((await self.connection.execute(page)).all())
+        rows = [row for row in rows if row["id"] is not None]
+        if not query.cursor_mode:
+            return Page(total=total, resources=[_stored(row, with_groups) for row in rows])
         more = len(rows) > query.count
         rows = rows[: query.count]
-        if backwards:
+        if built.backwards:
             rows.reverse()
-        anchors = [Anchor(_key_value(row.sort_key), row.id) for row in rows]
+        key_label = built.key_labels[-2]
+        anchors = [Anchor(_key_value(row[key_label]), row["id"]) for row in rows]
         return Page(
             total=total,
-            resources=[_stored(row) for row in rows],
+            resources=[_stored(row, with_groups) for row in rows],
             first=anchors[0] if anchors else None,
             last=anchors[-1] if anchors else None,
             more=more,
@@ -250,19 +198,77 @@ def _key_value(value: Any) -> Any:
     return _aware(value) if isinstance(value, datetime) else value
 
 
+_TOKEN = sa.select(tokens.c.tenant).where(tokens.c.digest == sa.bindparam("digest"))
+_INSERT = resources.insert()
+_UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
+"""Built once: a statement built per call costs SQLAlchemy more than the database."""
+
+
+@lru_cache(maxsize=8)
+def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
+    """The read of one row by primary key, built once (SQLAlchemy then reuses its compiled
+    form); with the user's derived ``groups`` as a column when asked."""
+    columns: list[Any] = [*_READ_COLUMNS, resources.c.tenant]
+    if with_groups:
+        columns.append(groups_column(dialect).label("groups"))
+    query = sa.select(*columns).where(resources.c.id == sa.bindparam("id"))
+    if for_update:
+        # FOR NO KEY UPDATE: membership inserts naming this row (foreign-key checks take
+        # KEY SHARE) must not wait on it, or two groups nesting each other deadlock.
+        query = query.with_for_update(key_share=True, of=resources)
+    return query
+
+
 class SqlStore:
     """Opens transactions and keeps tokens; built once per process by ``app.main``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        read_pool_size: int = 20,
+        statement_timeout_ms: int = 30_000,
+        pool_timeout: float = 5.0,
+    ) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine.url)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self._reader = engine.execution_options(isolation_level=AUTOCOMMIT)
+        self.reads = (
+            None
+            if self.sqlite
+            else PgReads(
+                engine,
+                pool_size=read_pool_size,
+                statement_timeout_ms=statement_timeout_ms,
+                timeout=pool_timeout,
+            )
+        )
+
+    async def close(self) -> None:
+        if self.reads is not None:
+            await self.reads.close()
+        await self.engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
-        """A unit of work; a database that cannot be reached is 503, which IdPs retry."""
-        engine = self._writer if write else self.engine
-        async with database_errors(), engine.begin() as connection:
+    async def transaction(
+        self, *, write: bool, snapshot: bool = False
+    ) -> AsyncIterator[SqlTransaction]:
+        """A unit of work; a database that cannot be reached is 503, which IdPs retry.
+
+        Reads without ``snapshot`` run in autocommit: no BEGIN and COMMIT round trips
+        around what is one statement anyway.
+        """
+        if write or snapshot:
+            engine = self._writer if write else self.engine
+            async with database_errors(), engine.begin() as connection:
+                yield SqlTransaction(connection, sqlite=self.sqlite)
+            return
+        if self.reads is not None:
+            async with database_errors():
+                yield SqlTransaction(None, sqlite=False, reads=self.reads)
+            return
+        async with database_errors(), self._reader.connect() as connection:
             yield SqlTransaction(connection, sqlite=self.sqlite)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
@@ -280,13 +286,9 @@ class SqlStore:
             raise UniquenessException(detail=f"a token named {name!r} exists") from exc
 
     async def token_tenant(self, digest: str) -> str | None:
-        async with database_errors(), self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(tokens.c.digest, tokens.c.tenant).where(tokens.c.digest == digest)
-                )
-            ).first()
-        return row.tenant if row is not None else None
+        async with self.transaction(write=False) as tx:
+            rows = await tx._rows(_TOKEN, {"digest": digest})
+        return rows[0]["tenant"] if rows else None
 
     async def list_tokens(self) -> list[tuple[str, str, datetime]]:
         async with self.engine.connect() as connection:

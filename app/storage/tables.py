@@ -39,12 +39,9 @@ class ResourceRow(SQLModel, table=True):
             "name_key",
             unique=True,
         ),
-        sa.Index(
-            "ix_resources_tenant_resource_type_external_id",
-            "tenant",
-            "resource_type",
-            "external_id",
-        ),
+        # externalId alone: the list query pre-selects by it without the tenant, which
+        # PostgreSQL without statistics would misjudge (``app.storage.listing``).
+        sa.Index("ix_resources_external_id", "external_id"),
         sa.Index(
             "ix_resources_tenant_resource_type_created_id",
             "tenant",

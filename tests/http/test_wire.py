@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -87,13 +88,14 @@ class _BrokenStore:
         return getattr(self.real, name)
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool) -> AsyncIterator[None]:
+    async def transaction(self, *, write: bool, snapshot: bool = False) -> AsyncIterator[None]:
         raise self.error
         yield
 
 
 async def test_unexpected_error_is_500_without_internals(app: FastAPI) -> None:
-    app.state.store = _BrokenStore(app.state.store, RuntimeError("secret-internal-detail"))
+    broken = _BrokenStore(app.state.store, RuntimeError("secret-internal-detail"))
+    app.state.runtime = dataclasses.replace(app.state.runtime, store=broken)
     async with client_for(app) as client:
         response = await client.get("/scim/v2/Users")
     assert_scim_error(response, 500)

@@ -66,7 +66,7 @@ def test_split_separates_member_operations_in_request_order() -> None:
     assert [str(op.path) for op in rest] == ["displayName"]
 
 
-def test_apply_leaves_the_given_resource_untouched() -> None:
+def test_apply_patches_the_resource_it_is_given() -> None:
     stored = StoredResource(
         GROUP_ID,
         "User",
@@ -80,4 +80,5 @@ def test_apply_leaves_the_given_resource_untouched() -> None:
         resource, _parse(USER, {"op": "add", "path": "nickName", "value": "Babs"})
     )
     assert changed
-    assert (patched.nick_name, resource.nick_name) == ("Babs", None)  # type: ignore[attr-defined]
+    assert patched is resource
+    assert resource.nick_name == "Babs"  # type: ignore[attr-defined]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.http.deps import ContextDep, SettingsDep
+from app.http.deps import caller, runtime
 from app.http.responses import scim
 from app.scim import discovery
 from app.scim.discovery import Capabilities
+from app.settings import Settings
 
 router = APIRouter(tags=["Discovery"])
 
 
-def capabilities(settings: SettingsDep) -> Capabilities:
+def capabilities(settings: Settings) -> Capabilities:
     return Capabilities(
         patch=True,
         sort=True,
@@ -25,25 +26,31 @@ def capabilities(settings: SettingsDep) -> Capabilities:
 
 
 @router.get("/ServiceProviderConfig")
-async def service_provider_config(ctx: ContextDep, settings: SettingsDep) -> Response:
-    return scim(discovery.service_provider_config(capabilities(settings), ctx.base_url))
+async def service_provider_config(request: Request) -> Response:
+    ctx = await caller(request)
+    config = capabilities(runtime(request).settings)
+    return scim(discovery.service_provider_config(config, ctx.base_url))
 
 
 @router.get("/ResourceTypes")
-async def resource_types(ctx: ContextDep) -> Response:
+async def resource_types(request: Request) -> Response:
+    ctx = await caller(request)
     return scim(discovery.list_response(discovery.resource_types(ctx.base_url)))
 
 
 @router.get("/ResourceTypes/{name}")
-async def resource_type(ctx: ContextDep, name: str) -> Response:
+async def resource_type(request: Request, name: str) -> Response:
+    ctx = await caller(request)
     return scim(discovery.resource_type(name, ctx.base_url))
 
 
 @router.get("/Schemas")
-async def schemas(ctx: ContextDep) -> Response:
+async def schemas(request: Request) -> Response:
+    ctx = await caller(request)
     return scim(discovery.list_response(discovery.schemas(ctx.base_url)))
 
 
 @router.get("/Schemas/{urn}")
-async def schema(ctx: ContextDep, urn: str) -> Response:
+async def schema(request: Request, urn: str) -> Response:
+    ctx = await caller(request)
     return scim(discovery.schema(urn, ctx.base_url))

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.http.deps import (
-    BodyDep,
-    ContextDep,
-    IfMatchDep,
-    IfNoneMatchDep,
-    LimitsDep,
-    SettingsDep,
-    StoreDep,
-)
+from app.http import params
+from app.http.deps import caller, json_body, runtime
 from app.http.openapi import patch_body, request_body, responses
-from app.http.params import ListParamsDep, ProjectionDep
 from app.http.responses import empty, scim, scim_streamed
 from app.scim import service
 from app.scim.context import RequestContext
@@ -69,35 +61,38 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         "",
         status_code=201,
         operation_id=f"create_{name}",
-        openapi_extra=request_body(kind),
+        openapi_extra={**request_body(kind), **params.documented(*params.PROJECTION)},
         responses=responses(kind, 201),
     )
-    async def create(
-        ctx: ContextDep, store: StoreDep, body: BodyDep, projection: ProjectionDep
-    ) -> Response:
-        stored = await service.create(store, ctx, kind, body)
-        return _resource(ctx, kind, stored, status_code=201, projection=projection)
+    async def create(request: Request) -> Response:
+        ctx, store = await caller(request), runtime(request).store
+        stored = await service.create(store, ctx, kind, await json_body(request))
+        return _resource(ctx, kind, stored, status_code=201, projection=params.projection(request))
 
-    @router.get("", operation_id=f"list_{name}s", responses=responses(kind, 200, listed=True))
-    async def list_all(
-        ctx: ContextDep,
-        store: StoreDep,
-        limits: LimitsDep,
-        params: ListParamsDep,
-        projection: ProjectionDep,
-    ) -> Response:
-        query = list_query([kind], **asdict(params), limits=limits, tenant=ctx.tenant)
-        page = await service.search(store, ctx, query, Wanted(projection))
-        return scim(list_response(ctx, query, page, projection, limits))
+    @router.get(
+        "",
+        operation_id=f"list_{name}s",
+        openapi_extra=params.documented(*params.LISTING, *params.PROJECTION),
+        responses=responses(kind, 200, listed=True),
+    )
+    async def list_all(request: Request) -> Response:
+        ctx, built = await caller(request), runtime(request)
+        projection = params.projection(request)
+        listed = asdict(params.list_params(request))
+        query = list_query([kind], **listed, limits=built.limits, tenant=ctx.tenant)
+        page = await service.search(built.store, ctx, query, Wanted(projection))
+        return scim(list_response(ctx, query, page, projection, built.limits))
 
-    @router.get("/{resource_id}", operation_id=f"get_{name}", responses=responses(kind, 200))
-    async def read(
-        ctx: ContextDep,
-        store: StoreDep,
-        resource_id: str,
-        projection: ProjectionDep,
-        if_none_match: IfNoneMatchDep = None,
-    ) -> Response:
+    @router.get(
+        "/{resource_id}",
+        operation_id=f"get_{name}",
+        openapi_extra=params.documented(*params.PROJECTION, params.IF_NONE_MATCH),
+        responses=responses(kind, 200),
+    )
+    async def read(request: Request, resource_id: str) -> Response:
+        ctx, store = await caller(request), runtime(request).store
+        projection = params.projection(request)
+        if_none_match = params.header(request, params.IF_NONE_MATCH)
         wanted = Wanted(projection)
         if streams(kind.name, wanted):
             return await _streamed(ctx, store, kind, resource_id, if_none_match)
@@ -109,46 +104,37 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     @router.put(
         "/{resource_id}",
         operation_id=f"replace_{name}",
-        openapi_extra=request_body(kind),
+        openapi_extra={
+            **request_body(kind),
+            **params.documented(*params.PROJECTION, params.IF_MATCH),
+        },
         responses=responses(kind, 200),
     )
-    async def replace(
-        ctx: ContextDep,
-        store: StoreDep,
-        resource_id: str,
-        body: BodyDep,
-        projection: ProjectionDep,
-        if_match: IfMatchDep = None,
-    ) -> Response:
+    async def replace(request: Request, resource_id: str) -> Response:
+        ctx, store = await caller(request), runtime(request).store
+        body, if_match = await json_body(request), params.header(request, params.IF_MATCH)
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
-        return _resource(ctx, kind, stored, projection=projection)
+        return _resource(ctx, kind, stored, projection=params.projection(request))
 
     @router.patch(
         "/{resource_id}",
         operation_id=f"patch_{name}",
-        openapi_extra=patch_body(),
+        openapi_extra={**patch_body(), **params.documented(*params.PROJECTION, params.IF_MATCH)},
         responses=responses(kind, 200),
     )
-    async def patch(
-        ctx: ContextDep,
-        store: StoreDep,
-        settings: SettingsDep,
-        resource_id: str,
-        body: BodyDep,
-        projection: ProjectionDep,
-        if_match: IfMatchDep = None,
-    ) -> Response:
+    async def patch(request: Request, resource_id: str) -> Response:
+        ctx, built = await caller(request), runtime(request)
+        settings, projection = built.settings, params.projection(request)
         full = kind.name != "Group" or settings.group_patch_returns == "full"
-        wanted = Wanted(projection, default=full)
         stored = await service.patch(
-            store,
+            built.store,
             ctx,
             kind,
             resource_id,
-            body,
-            if_match,
+            await json_body(request),
+            params.header(request, params.IF_MATCH),
             limits=PatchLimits(settings.max_patch_operations, settings.max_patch_list_entries),
-            wanted=wanted,
+            wanted=Wanted(projection, default=full),
         )
         if kind.name == "Group" and settings.group_patch_returns == "no_content":
             return empty(204, etag=etag(stored.version))
@@ -158,11 +144,12 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         "/{resource_id}",
         status_code=204,
         operation_id=f"delete_{name}",
+        openapi_extra=params.documented(params.IF_MATCH),
         responses=responses(kind, 204),
     )
-    async def delete(
-        ctx: ContextDep, store: StoreDep, resource_id: str, if_match: IfMatchDep = None
-    ) -> Response:
+    async def delete(request: Request, resource_id: str) -> Response:
+        ctx, store = await caller(request), runtime(request).store
+        if_match = params.header(request, params.IF_MATCH)
         await service.delete(store, ctx, kind, resource_id, if_match)
         return empty(204)
 

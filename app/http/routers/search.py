@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.http.deps import BodyDep, ContextDep, LimitsDep, StoreDep
+from app.http.deps import caller, json_body, runtime
 from app.http.responses import scim
 from app.scim import service
 from app.scim.listing import list_response
@@ -21,11 +21,11 @@ def search_router(kinds: Sequence[ResourceKind], path: str, name: str) -> APIRou
     router = APIRouter(tags=["Search"])
 
     @router.post(path, operation_id=f"search_{name}")
-    async def search(
-        ctx: ContextDep, store: StoreDep, limits: LimitsDep, body: BodyDep
-    ) -> Response:
-        query, projection = search_request(kinds, body, limits, tenant=ctx.tenant)
-        page = await service.search(store, ctx, query, Wanted(projection))
-        return scim(list_response(ctx, query, page, projection, limits))
+    async def search(request: Request) -> Response:
+        ctx, built = await caller(request), runtime(request)
+        body = await json_body(request)
+        query, projection = search_request(kinds, body, built.limits, tenant=ctx.tenant)
+        page = await service.search(built.store, ctx, query, Wanted(projection))
+        return scim(list_response(ctx, query, page, projection, built.limits))
 
     return router

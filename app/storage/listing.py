@@ -1,0 +1,209 @@
+"""The statement behind a list or search (RFC 7644 §3.4.2): total and page in one round trip.
+
+Shape, whatever the filter, sort or paging::
+
+    [WITH matched AS MATERIALIZED (SELECT id, tenant, resource_type FROM resources
+                                   WHERE <index-backed term>)]
+    SELECT total.n, page.* FROM (SELECT count(*) ...) AS total
+    LEFT JOIN (SELECT <row>, <sort key> FROM <window> JOIN resources ...) AS page ON true
+    ORDER BY page.<sort key>
+
+- One statement, so the total and the page come from one snapshot without a transaction.
+- ``matched`` pre-selects candidate ids with the filter's index-backed ``eq`` (userName,
+  externalId, id, a JSONB containment): the only index that can serve that term alone, so
+  the plan is the same with or without planner statistics (PostgreSQL plans a freshly
+  loaded table as if ``tenant = ...`` were rare, and would walk a (tenant, ...) index).
+- The window selects ids only (an index-only scan for the default order), then the page
+  joins the documents: a deep ``startIndex`` skips index entries, not heap rows.
+- The left join keeps the total when the page is empty (the usual "no such user" lookup).
+
+Building this statement costs milliseconds of SQLAlchemy work, far more than running it.
+Every value is a named bind parameter (``app.storage.binds``), so statements are cached by
+shape (the filter's structure, sort, paging mode) and executed with each request's values.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.scim.store import ListQuery
+from app.storage.attributes import resources
+from app.storage.binds import Binder
+from app.storage.filter_sql import CompiledFilter, compile_filter
+from app.storage.json_sql import Dialect
+from app.storage.members import groups_column
+from app.storage.paging import SortKey, beyond, components, order_by, sort_key
+
+ROW_COLUMNS = (
+    resources.c.id,
+    resources.c.resource_type,
+    resources.c.version,
+    resources.c.created,
+    resources.c.last_modified,
+    resources.c.document,
+)
+
+CACHED_SHAPES = 256
+
+_TENANT = sa.bindparam("tenant", type_=sa.String())
+_OFFSET = sa.bindparam("offset", type_=sa.BigInteger())
+_LIMIT = sa.bindparam("limit", type_=sa.BigInteger())
+
+
+@dataclass(frozen=True, slots=True)
+class ListStatement:
+    """The statement and what reading its rows needs: the sort key's column labels."""
+
+    statement: Any
+    key_labels: tuple[str, ...]
+    backwards: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement for one request: the (possibly shared) statement and its values."""
+
+    built: ListStatement
+    params: dict[str, Any]
+
+
+_shapes: OrderedDict[tuple[Any, ...], ListStatement] = OrderedDict()
+
+
+def _scope(query: ListQuery, rows: Any) -> sa.ColumnElement[bool]:
+    """The tenant's rows of the queried types, tested on ``rows`` (a table or the CTE)."""
+    typed = sa.or_(*(rows.c.resource_type == kind.name for kind in query.kinds))
+    return sa.and_(rows.c.tenant == _TENANT, typed)
+
+
+def _source(query: ListQuery, compiled: CompiledFilter | None) -> tuple[Any, Any]:
+    """What the count and the window select from, and their WHERE.
+
+    With an index-backed term, the candidates are materialised by it alone (with the
+    scope when its unique index leads with tenant and type), and the scope is then tested
+    on the candidates' columns, never on ``resources``, so no (tenant, ...) index competes.
+    """
+    if compiled is None:
+        return resources, _scope(query, resources)
+    if compiled.access is None:
+        return resources, sa.and_(_scope(query, resources), compiled.where)
+    access = compiled.access
+    if compiled.scoped:
+        access = sa.and_(_scope(query, resources), access)
+    matched = (
+        sa.select(resources.c.id, resources.c.tenant, resources.c.resource_type)
+        .where(access)
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
+    source = matched.join(resources, resources.c.id == matched.c.id)
+    return source, sa.and_(_scope(query, matched), compiled.where)
+
+
+def _window(source: Any, where: Any, key: SortKey, query: ListQuery, bind: Binder) -> Any:
+    """The ids of the page (and their sort key columns), in traversal order."""
+    parts = components(key)
+    labelled = [part.label(f"k{i}") for i, part in enumerate(parts)]
+    window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
+    if not query.cursor_mode:
+        window = window.where(where).order_by(*order_by(key)).offset(_OFFSET)
+        return window.limit(_LIMIT).subquery("window")
+    backwards = query.cursor is not None and query.cursor.backwards
+    if query.cursor is not None:
+        where = sa.and_(where, beyond(key, query.cursor.anchor, bind, backwards=backwards))
+    window = window.where(where).order_by(*order_by(key, backwards=backwards))
+    return window.limit(_LIMIT).subquery("window")
+
+
+def _build(
+    query: ListQuery,
+    dialect: Dialect,
+    compiled: CompiledFilter | None,
+    anchors: Binder,
+    with_groups: bool,
+) -> ListStatement:
+    source, where = _source(query, compiled)
+    total = sa.select(sa.func.count().label("n")).select_from(source).where(where).subquery()
+    key = sort_key(query.kinds, query.sort, dialect)
+    if query.count <= 0:
+        return ListStatement(sa.select(total.c.n), (), False)
+    window = _window(source, where, key, query, anchors)
+    labels = tuple(f"k{i}" for i in range(len(components(key))))
+    extra = [groups_column(dialect).label("groups")] if with_groups else []
+    page = (
+        sa.select(*ROW_COLUMNS, *extra, *(window.c[label] for label in labels))
+        .select_from(window.join(resources, resources.c.id == window.c.wid))
+        .subquery("page")
+    )
+    backwards = query.cursor is not None and query.cursor.backwards
+    descending = key.descending != backwards
+    ordering = [
+        dialect.ordered(page.c[label]).desc() if descending else dialect.ordered(page.c[label])
+        for label in labels
+    ]
+    statement = (
+        sa.select(total.c.n, page).select_from(total.outerjoin(page, sa.true())).order_by(*ordering)
+    )
+    return ListStatement(statement, labels, backwards)
+
+
+def _shape(
+    query: ListQuery, dialect: Dialect, compiled: CompiledFilter | None, with_groups: bool
+) -> tuple[Any, ...]:
+    """Everything the statement's SQL depends on, values excluded.
+
+    The filter's part is SQLAlchemy's cache key of its clause (its structure) plus the
+    values bound outside the ``Binder`` (JSON path keys and such, which are structure too).
+    """
+    cursor = query.cursor
+    filtered: tuple[Any, ...] = ()
+    if compiled is not None:
+        cache_key = compiled.where._generate_cache_key()
+        assert cache_key is not None
+        literal = tuple(repr(bp.value) for bp in cache_key.bindparams if bp.key[:1] != "f")
+        filtered = (cache_key.key, literal, compiled.access is not None, compiled.scoped)
+    sort = query.sort
+    return (
+        dialect.sqlite,
+        tuple(kind.name for kind in query.kinds),
+        (str(sort.attr).lower(), sort.descending) if sort else None,
+        query.cursor_mode,
+        None if cursor is None else (cursor.backwards, cursor.anchor.key is None),
+        query.count <= 0,
+        with_groups,
+        filtered,
+    )
+
+
+def list_statement(
+    tenant: str, query: ListQuery, dialect: Dialect, *, with_groups: bool
+) -> Prepared:
+    """The statement serving ``query`` for ``tenant`` and its values (see the docstring)."""
+    values = Binder("f")
+    compiled = compile_filter(query.kinds, query.filter, dialect, values) if query.filter else None
+    anchors = Binder("a")
+    if query.cursor is not None:
+        # Bound in the order ``_window`` binds them, so the names line up with a cached one.
+        key = sort_key(query.kinds, query.sort, dialect)
+        beyond(key, query.cursor.anchor, anchors, backwards=query.cursor.backwards)
+    params = {
+        "tenant": tenant,
+        "offset": query.start_index - 1,
+        "limit": query.count + 1 if query.cursor_mode else query.count,
+        **values.values,
+        **anchors.values,
+    }
+    shape = _shape(query, dialect, compiled, with_groups)
+    built = _shapes.get(shape)
+    if built is None:
+        built = _build(query, dialect, compiled, Binder("a"), with_groups)
+        _shapes[shape] = built
+        if len(_shapes) > CACHED_SHAPES:
+            _shapes.popitem(last=False)
+    else:
+        _shapes.move_to_end(shape)
+    return Prepared(built, params)
