@@ -80,7 +80,7 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "resources", "tokens")
+            for t in ("memberships", "resources", "tokens", "resource_counts")
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):
@@ -269,8 +269,11 @@ def bulk_users(app: FastAPI) -> BulkUsers:
     from app.scim.resources import USER
     from app.storage.tables import ResourceRow
 
-    async def insert(documents: list[dict[str, Any]], tenant: str = "default") -> list[str]:
-        start = datetime.now(UTC)
+    async def insert(
+        documents: list[dict[str, Any]], tenant: str = "default", *, age: timedelta | None = None
+    ) -> list[str]:
+        """``age``: how long ago the first was created (a directory that exists already)."""
+        start = datetime.now(UTC) - (age or timedelta())
         rows = []
         for index, document in enumerate(documents):
             document = {"schemas": [USER_SCHEMA], **document}

@@ -37,6 +37,8 @@ from app.storage.filter_sql import CompiledFilter, compile_filter
 from app.storage.json_sql import Dialect
 from app.storage.members import groups_column
 from app.storage.paging import SortKey, beyond, components, order_by, sort_key
+from app.storage.positions import Position
+from app.storage.tables import ResourceCountRow
 
 ROW_COLUMNS = (
     resources.c.id,
@@ -48,6 +50,8 @@ ROW_COLUMNS = (
 )
 
 CACHED_SHAPES = 256
+
+counts = ResourceCountRow.__table__  # type: ignore[attr-defined]
 
 _TENANT = sa.bindparam("tenant", type_=sa.String())
 _OFFSET = sa.bindparam("offset", type_=sa.BigInteger())
@@ -104,12 +108,40 @@ def _source(query: ListQuery, compiled: CompiledFilter | None) -> tuple[Any, Any
     return source, sa.and_(_scope(query, matched), compiled.where)
 
 
-def _window(source: Any, where: Any, key: SortKey, query: ListQuery, bind: Binder) -> Any:
-    """The ids of the page (and their sort key columns), in traversal order."""
+def _total(query: ListQuery, source: Any, where: Any) -> Any:
+    """``n``, the total, and ``gone``, the tenant's deletions (None when filtered).
+
+    Without a filter the total is the sum of the tenant's count rows (kept by triggers),
+    not a count over every row.
+    """
+    if query.filter is not None:
+        count = sa.func.count().label("n")
+        return sa.select(count, sa.null().label("gone")).select_from(source).where(where).subquery()
+    kept = _scope(query, counts)
+    # sum(bigint) is numeric on PostgreSQL: cast back so the total stays an integer.
+    live = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.live), 0), sa.BigInteger).label("n")
+    gone = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.deleted), 0), sa.BigInteger)
+    gone = gone.label("gone")
+    return sa.select(live, gone).where(kept).subquery()
+
+
+def _window(
+    source: Any, where: Any, key: SortKey, query: ListQuery, bind: Binder, seek: bool
+) -> Any:
+    """The ids of the page (and their sort key columns), in traversal order.
+
+    ``seek``: the page starts after a remembered position (``s0``, ``s1``: its created
+    time and id), with the offset counted from there (``app.storage.positions``).
+    """
     parts = components(key)
     labelled = [part.label(f"k{i}") for i, part in enumerate(parts)]
     window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
     if not query.cursor_mode:
+        if seek:
+            after = sa.tuple_(*parts) > sa.tuple_(
+                sa.bindparam("s0", type_=parts[0].type), sa.bindparam("s1", type_=parts[1].type)
+            )
+            where = sa.and_(where, after)
         window = window.where(where).order_by(*order_by(key)).offset(_OFFSET)
         return window.limit(_LIMIT).subquery("window")
     backwards = query.cursor is not None and query.cursor.backwards
@@ -125,13 +157,14 @@ def _build(
     compiled: CompiledFilter | None,
     anchors: Binder,
     with_groups: bool,
+    seek: bool,
 ) -> ListStatement:
     source, where = _source(query, compiled)
-    total = sa.select(sa.func.count().label("n")).select_from(source).where(where).subquery()
+    total = _total(query, source, where)
     key = sort_key(query.kinds, query.sort, dialect)
     if query.count <= 0:
-        return ListStatement(sa.select(total.c.n), (), False)
-    window = _window(source, where, key, query, anchors)
+        return ListStatement(sa.select(total.c.n, total.c.gone), (), False)
+    window = _window(source, where, key, query, anchors, seek)
     labels = tuple(f"k{i}" for i in range(len(components(key))))
     extra = [groups_column(dialect).label("groups")] if with_groups else []
     page = (
@@ -146,13 +179,19 @@ def _build(
         for label in labels
     ]
     statement = (
-        sa.select(total.c.n, page).select_from(total.outerjoin(page, sa.true())).order_by(*ordering)
+        sa.select(total.c.n, total.c.gone, page)
+        .select_from(total.outerjoin(page, sa.true()))
+        .order_by(*ordering)
     )
     return ListStatement(statement, labels, backwards)
 
 
 def _shape(
-    query: ListQuery, dialect: Dialect, compiled: CompiledFilter | None, with_groups: bool
+    query: ListQuery,
+    dialect: Dialect,
+    compiled: CompiledFilter | None,
+    with_groups: bool,
+    seek: bool,
 ) -> tuple[Any, ...]:
     """Everything the statement's SQL depends on, values excluded.
 
@@ -175,14 +214,21 @@ def _shape(
         None if cursor is None else (cursor.backwards, cursor.anchor.key is None),
         query.count <= 0,
         with_groups,
+        seek,
         filtered,
     )
 
 
 def list_statement(
-    tenant: str, query: ListQuery, dialect: Dialect, *, with_groups: bool
+    tenant: str,
+    query: ListQuery,
+    dialect: Dialect,
+    *,
+    with_groups: bool,
+    seek: Position | None = None,
 ) -> Prepared:
-    """The statement serving ``query`` for ``tenant`` and its values (see the docstring)."""
+    """The statement serving ``query`` for ``tenant`` and its values (see the docstring);
+    ``seek`` starts an unfiltered, creation-ordered page from a remembered position."""
     values = Binder("f")
     compiled = compile_filter(query.kinds, query.filter, dialect, values) if query.filter else None
     anchors = Binder("a")
@@ -190,17 +236,20 @@ def list_statement(
         # Bound in the order ``_window`` binds them, so the names line up with a cached one.
         key = sort_key(query.kinds, query.sort, dialect)
         beyond(key, query.cursor.anchor, anchors, backwards=query.cursor.backwards)
+    skipped = 0 if seek is None else seek.index
     params = {
         "tenant": tenant,
-        "offset": query.start_index - 1,
+        "offset": query.start_index - 1 - skipped,
         "limit": query.count + 1 if query.cursor_mode else query.count,
         **values.values,
         **anchors.values,
     }
-    shape = _shape(query, dialect, compiled, with_groups)
+    if seek is not None:
+        params.update(s0=seek.anchor.key, s1=seek.anchor.id)
+    shape = _shape(query, dialect, compiled, with_groups, seek is not None)
     built = _shapes.get(shape)
     if built is None:
-        built = _build(query, dialect, compiled, Binder("a"), with_groups)
+        built = _build(query, dialect, compiled, Binder("a"), with_groups, seek is not None)
         _shapes[shape] = built
         if len(_shapes) > CACHED_SHAPES:
             _shapes.popitem(last=False)

@@ -19,9 +19,10 @@ from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResourc
 from app.storage.engine import AUTOCOMMIT, WRITE_OPTION, is_sqlite
 from app.storage.errors import database_errors
 from app.storage.json_sql import Dialect
-from app.storage.listing import list_statement
+from app.storage.listing import ListStatement, list_statement
 from app.storage.members import MembershipOps, groups_column, parse_groups
 from app.storage.pg_reads import PgReads
+from app.storage.positions import Position, Positions
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -77,12 +78,24 @@ class SqlTransaction(MembershipOps):
     read pool (``reads``: then every method is one statement on a pooled connection)."""
 
     def __init__(
-        self, connection: AsyncConnection | None, *, sqlite: bool, reads: PgReads | None = None
+        self,
+        connection: AsyncConnection | None,
+        *,
+        sqlite: bool,
+        positions: Positions,
+        reads: PgReads | None = None,
     ) -> None:
         self.connection = connection  # type: ignore[assignment]
         self.sqlite = sqlite
         self.dialect = Dialect(sqlite=sqlite)
+        self.positions = positions
         self.reads = reads
+
+    async def _list_rows(
+        self, tenant: str, query: ListQuery, with_groups: bool, seek: Position | None
+    ) -> tuple[ListStatement, list[Any]]:
+        prepared = list_statement(tenant, query, self.dialect, with_groups=with_groups, seek=seek)
+        return prepared.built, list(await self._rows(prepared.built.statement, prepared.params))
 
     async def _rows(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
         """The rows of a read statement, indexable by column name."""
@@ -168,14 +181,26 @@ class SqlTransaction(MembershipOps):
         return True
 
     async def list(self, tenant: str, query: ListQuery, *, with_groups: bool = False) -> Page:
-        """One statement serves the total and the page; see ``app.storage.listing``."""
-        prepared = list_statement(tenant, query, self.dialect, with_groups=with_groups)
-        built = prepared.built
-        rows = list(await self._rows(built.statement, prepared.params))
+        """One statement serves the total and the page; see ``app.storage.listing``.
+
+        An unfiltered page in creation order starts from the nearest remembered position
+        (``app.storage.positions``); one whose tenant deleted rows since is read again.
+        """
+        ordered = query.filter is None and query.sort is None and not query.cursor_mode
+        key = (tenant, tuple(kind.name for kind in query.kinds))
+        seek = self.positions.nearest(key, query.start_index) if ordered else None
+        built, rows = await self._list_rows(tenant, query, with_groups, seek)
+        if seek is not None and rows and rows[0]["gone"] != seek.deleted:
+            self.positions.forget(key)
+            built, rows = await self._list_rows(tenant, query, with_groups, None)
         total = rows[0]["n"] if rows else 0
         if query.count <= 0:
             return Page(total=total)
         rows = [row for row in rows if row["id"] is not None]
+        if ordered and rows:
+            last = Anchor(_aware(rows[-1]["k0"]), rows[-1]["id"])
+            index = query.start_index - 1 + len(rows)
+            self.positions.remember(key, Position(index, last, rows[0]["gone"]))
         if not query.cursor_mode:
             return Page(total=total, resources=[_stored(row, with_groups) for row in rows])
         more = len(rows) > query.count
@@ -232,6 +257,7 @@ class SqlStore:
     ) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine.url)
+        self.positions = Positions()
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._reader = engine.execution_options(isolation_level=AUTOCOMMIT)
         self.reads = (
@@ -262,14 +288,14 @@ class SqlStore:
         if write or snapshot:
             engine = self._writer if write else self.engine
             async with database_errors(), engine.begin() as connection:
-                yield SqlTransaction(connection, sqlite=self.sqlite)
+                yield SqlTransaction(connection, sqlite=self.sqlite, positions=self.positions)
             return
         if self.reads is not None:
             async with database_errors():
-                yield SqlTransaction(None, sqlite=False, reads=self.reads)
+                yield SqlTransaction(None, sqlite=False, positions=self.positions, reads=self.reads)
             return
         async with database_errors(), self._reader.connect() as connection:
-            yield SqlTransaction(connection, sqlite=self.sqlite)
+            yield SqlTransaction(connection, sqlite=self.sqlite, positions=self.positions)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
         row = {

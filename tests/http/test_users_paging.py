@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -187,3 +188,62 @@ async def test_cursor_paging_on_a_sparse_attribute_matches_index_paging_both_way
             cursor = backwards[-1]["previousCursor"]
             backwards.append(await _page(client, cursor=cursor, count=2, **params))
         assert [r["id"] for p in reversed(backwards) for r in p["Resources"]] == expected
+
+
+OLD = timedelta(days=1)
+
+
+async def _index_pages(client: httpx.AsyncClient, total: int, size: int) -> list[list[str]]:
+    pages = []
+    for start in range(1, total + 1, size):
+        body = await _page(client, startIndex=start, count=size)
+        pages.append([r["id"] for r in body["Resources"]])
+    return pages
+
+
+async def test_pages_walked_in_order_are_the_pages_read_directly(
+    make_app: MakeApp, bulk_users: BulkUsers
+) -> None:
+    """Each page of an import starts where the previous ended (app.storage.positions);
+    what it returns is what a process that never saw the previous pages returns."""
+    await bulk_users(_users(250), age=OLD)
+    walking = make_app()
+    async with client_for(walking) as walker:
+        walked = await _index_pages(walker, 250, 20)
+    assert walking.state.store.positions.nearest(("default", ("User",)), 241).index == 240
+    direct = []
+    for start in range(1, 251, 20):
+        async with client_for(make_app()) as fresh:
+            body = await _page(fresh, startIndex=start, count=20)
+            direct.append([r["id"] for r in body["Resources"]])
+    assert walked == direct
+
+
+async def test_a_page_after_a_deletion_is_counted_from_the_start_again(
+    client: httpx.AsyncClient, make_app: MakeApp, bulk_users: BulkUsers
+) -> None:
+    ids = await bulk_users(_users(100), age=OLD)
+    await _index_pages(client, 60, 20)
+    assert (await client.delete(f"/scim/v2/Users/{ids[3]}")).status_code == 204
+    after = await _page(client, startIndex=61, count=20)
+    async with client_for(make_app()) as fresh:
+        expected = await _page(fresh, startIndex=61, count=20)
+    assert [r["id"] for r in after["Resources"]] == [r["id"] for r in expected["Resources"]]
+    assert after["Resources"][0]["id"] == ids[61]
+
+
+async def test_total_follows_creates_and_deletes(
+    client: httpx.AsyncClient, create_user: Any
+) -> None:
+    users = [await create_user(f"u{i}") for i in range(3)]
+    assert (await client.delete(f"/scim/v2/Users/{users[0]['id']}")).status_code == 204
+    assert (await _page(client))["totalResults"] == 2
+    assert (await _page(client, count=0))["totalResults"] == 2
+
+
+async def test_total_counts_only_the_callers_tenant(
+    client: httpx.AsyncClient, bulk_users: BulkUsers
+) -> None:
+    await bulk_users(_users(5), tenant="other")
+    await bulk_users(_users(2))
+    assert (await _page(client))["totalResults"] == 2
