@@ -120,8 +120,8 @@ def _total(query: ListQuery, source: Any, where: Any) -> Any:
     kept = _scope(query, counts)
     # sum(bigint) is numeric on PostgreSQL: cast back so the total stays an integer.
     live = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.live), 0), sa.BigInteger).label("n")
-    gone = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.deleted), 0), sa.BigInteger)
-    gone = gone.label("gone")
+    deleted = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.deleted), 0), sa.BigInteger)
+    gone = deleted.label("gone")
     return sa.select(live, gone).where(kept).subquery()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -258,6 +259,7 @@ class SqlStore:
         self.engine = engine
         self.sqlite = is_sqlite(engine.url)
         self.positions = Positions()
+        self._sqlite_writers = asyncio.Lock()
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._reader = engine.execution_options(isolation_level=AUTOCOMMIT)
         self.reads = (
@@ -285,6 +287,12 @@ class SqlStore:
         Reads without ``snapshot`` run in autocommit: no BEGIN and COMMIT round trips
         around what is one statement anyway.
         """
+        if write and self.sqlite:
+            # SQLite has one writer at a time: writers queue here, in order, instead of
+            # polling the file lock through busy_timeout (where p99 reached seconds).
+            async with self._sqlite_writers, database_errors(), self._writer.begin() as connection:
+                yield SqlTransaction(connection, sqlite=True, positions=self.positions)
+            return
         if write or snapshot:
             engine = self._writer if write else self.engine
             async with database_errors(), engine.begin() as connection:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from app.scim import adapters, patch
 from app.scim.resources import USER
 from tests.conftest import USER_SCHEMA, patch_payload
@@ -17,3 +20,18 @@ def test_filtered_patch_reuses_one_adapter_per_type() -> None:
     before = adapters.cache_hits()
     patch.apply(user, operations)
     assert adapters.cache_hits() > before
+
+
+def test_email_validation_of_a_known_address_is_remembered() -> None:
+    document = {"schemas": [USER_SCHEMA], "userName": "b", "emails": [{"value": "b@x.co"}]}
+    USER.model.model_validate(document)
+    before = adapters.email_cache_hits()
+    USER.model.model_validate(document)
+    assert adapters.email_cache_hits() > before
+
+
+def test_a_refused_address_is_refused_every_time() -> None:
+    document = {"schemas": [USER_SCHEMA], "userName": "c", "emails": [{"value": "not an address"}]}
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            USER.model.model_validate(document)
