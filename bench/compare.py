@@ -2,8 +2,10 @@
 
 Usage: ``.venv/bin/python bench/compare.py [--quick] [--only get,filter,...] [--keep]
 [--json out.json]`` (``make bench`` runs it). Root is needed (initdb runs as the
-``postgres`` OS user). The full run takes about 12 minutes on the 2-core machine (most of
-it the 100,000-request memory mix and the 100,000-user load); ``--quick`` about 4.
+``postgres`` OS user). How long: ``--quick`` about 3.5 minutes; the full run about 19 on
+the 2-core machine at the baseline's speed, 11 of them the memory section, whose 100,000
+requests go at the service's own pace (~150 req/s at the baseline), so the full run gets
+shorter as the service gets faster (about 10 minutes at the targets' speed).
 
 Everything is a ratio of figures measured in the same run, on a shared and noisy machine:
 
