@@ -32,9 +32,8 @@ test: $(STAMP) ## Run the suite (SQLite; PostgreSQL too when SCIM_TEST_POSTGRES_
 conformance: $(STAMP) ## Only the external suites, IdP transcripts, HTTPS and /docs browser tests
 	$(BIN)/pytest tests/conformance tests/idp tests/http/test_https.py tests/http/test_docs_browser.py
 
-bench: $(STAMP) ## Speed ratios on PostgreSQL (bench/; local PostgreSQL by default)
-	$(BIN)/python bench/query_paging.py
-	$(BIN)/python bench/group_scale.py
+bench: $(STAMP) ## This service vs a bare stack and scim2-server, PASS/FAIL per target (bench/compare.py)
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on app/
 	$(BIN)/ruff check .

@@ -24,22 +24,15 @@ import statistics
 import sys
 import time
 import tracemalloc
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
-from _database import fresh_database
-from sqlalchemy.ext.asyncio import create_async_engine
+from _database import analyze, bulk_users, fresh_database
 
 from app.main import create_app
-from app.scim.documents import search_document
-from app.scim.resources import USER
 from app.settings import Settings
 from app.storage.migrations import upgrade
-from app.storage.tables import ResourceRow
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_groups"
 SIZES = (1_000, 10_000, 100_000)
@@ -48,40 +41,11 @@ RUNS = 25
 WARM_UP = 3
 TOKEN = "bench-token"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-
-
-def _user_row(index: int, now: datetime) -> dict[str, Any]:
-    name = f"user{index:06d}"
-    document = {"schemas": [USER_URN], "userName": name, "displayName": f"User {index}"}
-    return {
-        "id": uuid.uuid4(),
-        "tenant": "default",
-        "resource_type": "User",
-        "name_key": name,
-        "external_id": None,
-        "active": None,
-        "display_name": document["displayName"],
-        "version": 1,
-        "created": now,
-        "last_modified": now,
-        "document": document,
-        "search": search_document(USER, document),
-    }
 
 
 async def _bulk_users(url: str, count: int) -> list[str]:
-    """Setup only: users straight into the table, 5,000 per executemany."""
-    table = ResourceRow.__table__  # type: ignore[attr-defined]
-    engine = create_async_engine(url)
-    ids: list[str] = []
-    now = datetime.now(UTC)
-    async with engine.begin() as connection:
-        for start in range(0, count, 5_000):
-            rows = [_user_row(i, now) for i in range(start, min(count, start + 5_000))]
-            await connection.execute(table.insert(), rows)
-            ids.extend(str(r["id"]) for r in rows)
-    await engine.dispose()
+    """Setup only: users straight into the table (bench/_database.py)."""
+    ids = [user_id for user_id, _name in await bulk_users(url, 0, count)]
     await _analyze(url)
     return ids
 
@@ -93,11 +57,7 @@ async def _analyze(url: str) -> None:
     assume empty tables and scan; and an autovacuum started by the bulk load would run
     during the timings. The bench measures the steady state instead.
     """
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(sa.text("VACUUM (ANALYZE) resources"))
-        await connection.execute(sa.text("VACUUM (ANALYZE) memberships"))
-    await engine.dispose()
+    await analyze(url, "resources", "memberships", vacuum=True)
 
 
 def _ops(*operations: dict[str, Any]) -> dict[str, Any]:

@@ -15,67 +15,23 @@ import os
 import statistics
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
-from _database import fresh_database
-from sqlalchemy.ext.asyncio import create_async_engine
+from _database import analyze, bulk_users, fresh_database
 
 from app.main import create_app
-from app.scim.documents import search_document
-from app.scim.resources import USER
 from app.settings import Settings
 from app.storage.migrations import upgrade
-from app.storage.tables import ResourceRow
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_query"
 USERS, COUNT, DEEP, RUNS = 10_000, 100, 9_901, 60
 TOKEN = "bench-token"
 
 
-def _rows() -> list[dict[str, Any]]:
-    start = datetime.now(UTC)
-    rows = []
-    for i in range(USERS):
-        document = {
-            "schemas": [USER.core.urn],
-            "userName": f"user{i:05d}",
-            "emails": [{"value": f"user{i}@example.com", "type": "work"}],
-        }
-        keys = USER.keys(document)
-        moment = start + timedelta(microseconds=i)
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "tenant": "default",
-                "resource_type": "User",
-                "version": 1,
-                "created": moment,
-                "last_modified": moment,
-                "name_key": keys.name_key,
-                "external_id": None,
-                "active": None,
-                "display_name": None,
-                "document": document,
-                "search": search_document(USER, document),
-            }
-        )
-    return rows
-
-
 async def _load(url: str) -> None:
-    engine = create_async_engine(url)
-    rows = _rows()
-    async with engine.begin() as connection:
-        for chunk in range(0, len(rows), 1000):
-            await connection.execute(ResourceRow.__table__.insert(), rows[chunk : chunk + 1000])  # type: ignore[attr-defined]
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(sa.text("VACUUM ANALYZE resources"))
-    await engine.dispose()
+    await bulk_users(url, 0, USERS)
+    await analyze(url, "resources", vacuum=True)
 
 
 async def _time(client: httpx.AsyncClient, params: dict[str, Any]) -> float:
