@@ -9,16 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from app.http import docs, errors, openapi
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
-from app.http.routers import discovery
-from app.http.routers.resources import resource_router
-from app.http.routers.search import search_router
+from app.http.routers import discovery, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
@@ -84,15 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits=query_limits(settings),
     )
 
-    api = APIRouter(prefix=settings.base_path)
-    api.include_router(discovery.router)
+    # Routes are matched in order: the resource types' first, as identity providers
+    # mostly read and write those.
+    prefix = settings.base_path
     for kind in KINDS.values():
-        api.include_router(resource_router(kind))
-        api.include_router(
-            search_router([kind], f"{kind.endpoint}/.search", f"{kind.name.lower()}s")
-        )
-    api.include_router(search_router(list(KINDS.values()), "/.search", "all"))
-    app.include_router(api)
+        resources.install(app, prefix, kind)
+    for kind in KINDS.values():
+        search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], f"{kind.name.lower()}s")
+    search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
+    discovery.install(app, prefix)
     docs.install(app)
     openapi.install_security(app, settings.base_path)
     errors.install(app)

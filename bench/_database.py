@@ -83,16 +83,18 @@ def user_row(document: dict[str, Any], moment: datetime) -> dict[str, Any]:
 async def bulk_users(url: str, start: int, count: int) -> list[tuple[str, str]]:
     """Insert users ``start`` .. ``start + count - 1``; return their (id, userName) pairs.
 
-    Creation times are one microsecond apart, so index paging has one stable order.
+    Creation times are one microsecond apart from a day in the past (a directory that
+    exists already, as when an identity provider imports it), so index paging has one
+    stable order and growing the directory appends to it.
     """
     table = ResourceRow.__table__  # type: ignore[attr-defined]
     engine = create_async_engine(url)
-    now = datetime.now(UTC)
+    epoch = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     loaded: list[tuple[str, str]] = []
     async with engine.begin() as connection:
         for first in range(start, start + count, CHUNK):
             rows = [
-                user_row(user_document(i), now + timedelta(microseconds=i - start))
+                user_row(user_document(i), epoch + timedelta(microseconds=i))
                 for i in range(first, min(start + count, first + CHUNK))
             ]
             await connection.execute(table.insert(), rows)

@@ -72,10 +72,9 @@ def render(
     location: str,
 ) -> dict[str, Any]:
     """The full SCIM representation of a stored resource, in RFC 7643 attribute order."""
-    out: dict[str, Any] = {"schemas": document.get("schemas", [kind.core.urn]), "id": resource_id}
-    for key, value in document.items():
-        if key not in ("schemas", "id"):
-            out[key] = value
+    out: dict[str, Any] = {"schemas": [kind.core.urn], "id": resource_id}
+    out.update(document)  # keeps schemas first; stored documents hold no id
+    out["id"] = resource_id
     out["meta"] = {
         "resourceType": kind.name,
         "created": instant(created),

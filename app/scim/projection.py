@@ -93,8 +93,7 @@ class Projection:
 def _strip(document: dict[str, Any], kind: ResourceKind) -> dict[str, Any]:
     """No projection asked: drop ``never`` and ``request`` attributes only (most documents
     hold none, and are served as they are)."""
-    hidden = kind.hidden_by_default
-    if not any(key.lower() in hidden for key in document):
+    if document.keys().isdisjoint(kind.hidden_by_default):
         return document
     return Projection(frozenset(), frozenset({"\0"})).apply(document, kind)
 

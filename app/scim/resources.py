@@ -48,13 +48,12 @@ class ResourceKind:
 
     @cached_property
     def hidden_by_default(self) -> frozenset[str]:
-        """Lower-cased top-level keys (attributes, extension URNs) that may hold something
-        a plain read leaves out (``returned`` never or request, RFC 7643 §7)."""
-        names = {name for name, spec in self.core.attributes.items() if spec.hides()}
-        names |= {
-            e.urn.lower() for e in self.extensions if any(a.hides() for a in e.attributes.values())
-        }
-        return frozenset(names)
+        """Top-level keys (attributes, extension URNs) that may hold something a plain read
+        leaves out (``returned`` never or request, RFC 7643 §7), spelled as stored
+        documents spell them (scim2-models' names) and lower-cased."""
+        names = {spec.name for spec in self.core.attributes.values() if spec.hides()}
+        names |= {e.urn for e in self.extensions if any(a.hides() for a in e.attributes.values())}
+        return frozenset(names | {name.lower() for name in names})
 
     def keys(self, document: dict[str, Any]) -> ResourceKeys:
         name = document.get(self.name_attribute)

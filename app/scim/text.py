@@ -48,11 +48,9 @@ def instant(value: datetime) -> str:
     utc = value if value.tzinfo is UTC else value.replace(tzinfo=value.tzinfo or UTC)
     if utc.tzinfo is not UTC:
         utc = utc.astimezone(UTC)
-    # Not strftime("%Y"): it does not pad years before 1000, which breaks the fixed width.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond:06d}Z"
-    )
+    # isoformat pads years before 1000 (strftime's %Y does not) and always writes the
+    # microseconds with this timespec, so the width is fixed.
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_instant(value: str) -> str | None:

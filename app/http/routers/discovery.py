@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from enum import Enum
+
+from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from app.http.deps import caller, runtime
@@ -11,7 +13,7 @@ from app.scim import discovery
 from app.scim.discovery import Capabilities
 from app.settings import Settings
 
-router = APIRouter(tags=["Discovery"])
+TAGS: list[str | Enum] = ["Discovery"]
 
 
 def capabilities(settings: Settings) -> Capabilities:
@@ -25,32 +27,31 @@ def capabilities(settings: Settings) -> Capabilities:
     )
 
 
-@router.get("/ServiceProviderConfig")
-async def service_provider_config(request: Request) -> Response:
-    ctx = await caller(request)
-    config = capabilities(runtime(request).settings)
-    return scim(discovery.service_provider_config(config, ctx.base_url))
+def install(app: FastAPI, prefix: str) -> None:
+    """The discovery routes, on ``app`` itself (see ``routers.resources.install``)."""
 
+    @app.get(prefix + "/ServiceProviderConfig", tags=TAGS)
+    async def service_provider_config(request: Request) -> Response:
+        ctx = await caller(request)
+        config = capabilities(runtime(request).settings)
+        return scim(discovery.service_provider_config(config, ctx.base_url))
 
-@router.get("/ResourceTypes")
-async def resource_types(request: Request) -> Response:
-    ctx = await caller(request)
-    return scim(discovery.list_response(discovery.resource_types(ctx.base_url)))
+    @app.get(prefix + "/ResourceTypes", tags=TAGS)
+    async def resource_types(request: Request) -> Response:
+        ctx = await caller(request)
+        return scim(discovery.list_response(discovery.resource_types(ctx.base_url)))
 
+    @app.get(prefix + "/ResourceTypes/{name}", tags=TAGS)
+    async def resource_type(request: Request, name: str) -> Response:
+        ctx = await caller(request)
+        return scim(discovery.resource_type(name, ctx.base_url))
 
-@router.get("/ResourceTypes/{name}")
-async def resource_type(request: Request, name: str) -> Response:
-    ctx = await caller(request)
-    return scim(discovery.resource_type(name, ctx.base_url))
+    @app.get(prefix + "/Schemas", tags=TAGS)
+    async def schemas(request: Request) -> Response:
+        ctx = await caller(request)
+        return scim(discovery.list_response(discovery.schemas(ctx.base_url)))
 
-
-@router.get("/Schemas")
-async def schemas(request: Request) -> Response:
-    ctx = await caller(request)
-    return scim(discovery.list_response(discovery.schemas(ctx.base_url)))
-
-
-@router.get("/Schemas/{urn}")
-async def schema(request: Request, urn: str) -> Response:
-    ctx = await caller(request)
-    return scim(discovery.schema(urn, ctx.base_url))
+    @app.get(prefix + "/Schemas/{urn}", tags=TAGS)
+    async def schema(request: Request, urn: str) -> Response:
+        ctx = await caller(request)
+        return scim(discovery.schema(urn, ctx.base_url))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from app.http.deps import caller, json_body, runtime
@@ -16,16 +16,13 @@ from app.scim.relations import Wanted
 from app.scim.resources import ResourceKind
 
 
-def search_router(kinds: Sequence[ResourceKind], path: str, name: str) -> APIRouter:
-    """``path`` is ``/Users/.search`` for one resource type, ``/.search`` for all served."""
-    router = APIRouter(tags=["Search"])
+def install(app: FastAPI, path: str, kinds: Sequence[ResourceKind], name: str) -> None:
+    """``path`` is ``.../Users/.search`` for one resource type, ``.../.search`` for all."""
 
-    @router.post(path, operation_id=f"search_{name}")
+    @app.post(path, operation_id=f"search_{name}", tags=["Search"])
     async def search(request: Request) -> Response:
         ctx, built = await caller(request), runtime(request)
         body = await json_body(request)
         query, projection = search_request(kinds, body, built.limits, tenant=ctx.tenant)
         page = await service.search(built.store, ctx, query, Wanted(projection))
         return scim(list_response(ctx, query, page, projection, built.limits))
-
-    return router
