@@ -37,7 +37,7 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         return 0
     finally:
-        await engine.dispose()
+        await store.close()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     store = SqlStore(
         engine,
-        read_pool_size=settings.db_pool_size,
+        pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
 

@@ -208,7 +208,7 @@ async def main(url: str) -> None:
         await _analyze(url)
         results = await _measure(client, groups, spares)
         full, peak, size = await _full_get(app, groups[SIZES[-1]])
-    await app.state.store.engine.dispose()
+    await app.state.store.close()
     _report(results, full, peak, size)
 
 

@@ -79,7 +79,7 @@ async def main(url: str) -> None:
         ]
         await _medians(client, cases)  # warm up
         first, deep, keyset, first_cursor = await _medians(client, cases)
-    await app.state.store.engine.dispose()
+    await app.state.store.close()
     print(f"users={USERS} count={COUNT} runs={RUNS} (median per request, full HTTP stack)")
     print(f"first page (startIndex=1):        {first * 1000:7.2f} ms")
     print(f"index page (startIndex={DEEP}):   {deep * 1000:7.2f} ms")

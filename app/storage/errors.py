@@ -2,7 +2,7 @@
 
 A database that cannot be reached, a timeout, an exhausted pool or a deadlock is 503 with
 ``Retry-After``, which identity providers retry; a value no column can hold is 400. The
-same rules cover SQLAlchemy's wrapped errors and asyncpg's own (``app.storage.pg_reads``).
+same rules cover SQLAlchemy's wrapped errors and asyncpg's own (``app.storage.pg_pool``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from scim2_models import InvalidValueException
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.scim.errors import ServiceUnavailableException
+
+INTEGRITY_ERRORS = (IntegrityError, asyncpg.IntegrityConstraintViolationError)
+"""A unique or foreign key constraint refused a write, through SQLAlchemy or asyncpg."""
 
 _CAUSES = {
     "57014": "statement timeout",

@@ -130,15 +130,15 @@ def _window(
 ) -> Any:
     """The ids of the page (and their sort key columns), in traversal order.
 
-    ``seek``: the page starts after a remembered position (``s0``, ``s1``: its created
-    time and id), with the offset counted from there (``app.storage.positions``).
+    ``seek``: the page is counted from a remembered position (``s0``, ``s1``: the created
+    time and id of a row at or before its start, ``app.storage.positions``).
     """
     parts = components(key)
     labelled = [part.label(f"k{i}") for i, part in enumerate(parts)]
     window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
     if not query.cursor_mode:
         if seek:
-            after = sa.tuple_(*parts) > sa.tuple_(
+            after = sa.tuple_(*parts) >= sa.tuple_(
                 sa.bindparam("s0", type_=parts[0].type), sa.bindparam("s1", type_=parts[1].type)
             )
             where = sa.and_(where, after)
@@ -236,10 +236,9 @@ def list_statement(
         # Bound in the order ``_window`` binds them, so the names line up with a cached one.
         key = sort_key(query.kinds, query.sort, dialect)
         beyond(key, query.cursor.anchor, anchors, backwards=query.cursor.backwards)
-    skipped = 0 if seek is None else seek.index
     params = {
         "tenant": tenant,
-        "offset": query.start_index - 1 - skipped,
+        "offset": query.start_index - (1 if seek is None else seek.index),
         "limit": query.count + 1 if query.cursor_mode else query.count,
         **values.values,
         **anchors.values,

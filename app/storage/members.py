@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from scim2_models import InvalidValueException
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.scim.store import GroupRef, Member, MemberRow
+from app.storage.errors import INTEGRITY_ERRORS
+from app.storage.executors import Executor
 from app.storage.json_sql import Dialect
 from app.storage.tables import MembershipRow, ResourceRow
 
@@ -56,7 +56,7 @@ def _display() -> Any:
 class MembershipOps:
     """The membership half of the Store's Transaction protocol (``app.scim.store``)."""
 
-    connection: AsyncConnection
+    executor: Executor
     sqlite: bool
 
     def nests_serially(self) -> bool:
@@ -70,14 +70,14 @@ class MembershipOps:
         """The type (User or Group) of each id that names a resource of this tenant."""
         found: dict[uuid.UUID, str] = {}
         for chunk in _chunks(ids):
-            rows = await self.connection.execute(
+            rows = await self.executor.rows(
                 sa.select(resources.c.id, resources.c.resource_type).where(
                     resources.c.tenant == tenant,
                     resources.c.resource_type.in_(_MEMBER_TYPES),
                     resources.c.id.in_(chunk),
                 )
             )
-            found.update({row.id: row.resource_type for row in rows})
+            found.update({row["id"]: row["resource_type"] for row in rows})
         return found
 
     async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
@@ -95,8 +95,8 @@ class MembershipOps:
             ]
             statement = self._insert().values(rows).on_conflict_do_nothing()
             try:
-                added += (await self.connection.execute(statement)).rowcount or 0
-            except IntegrityError as exc:
+                added += await self.executor.execute(statement)
+            except INTEGRITY_ERRORS as exc:
                 # Checked to exist, then deleted by a concurrent request before this insert.
                 raise InvalidValueException(
                     detail="a member was deleted while being added; nothing changed"
@@ -110,20 +110,18 @@ class MembershipOps:
             statement = memberships.delete().where(
                 memberships.c.group_id == group_id, memberships.c.member_id.in_(chunk)
             )
-            removed += (await self.connection.execute(statement)).rowcount or 0
+            removed += await self.executor.execute(statement)
         return removed
 
     async def clear_members(self, group_id: uuid.UUID) -> int:
         """``remove`` path ``members`` with no value: one DELETE."""
         statement = memberships.delete().where(memberships.c.group_id == group_id)
-        return (await self.connection.execute(statement)).rowcount or 0
+        return await self.executor.execute(statement)
 
     async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of a group's direct members, for computing a replace's difference."""
-        result = await self.connection.stream_scalars(
-            sa.select(memberships.c.member_id).where(memberships.c.group_id == group_id)
-        )
-        return {member_id async for member_id in result}
+        query = sa.select(memberships.c.member_id).where(memberships.c.group_id == group_id)
+        return {row["member_id"] for row in await self.executor.rows(query)}
 
     async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether ``target`` is one of ``starts`` or nested (at any depth) inside one.
@@ -137,7 +135,7 @@ class MembershipOps:
         if target in starts:
             return True
         if self.nests_serially():
-            await self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_NESTING_LOCK)))
+            await self.executor.rows(sa.select(sa.func.pg_advisory_xact_lock(_NESTING_LOCK)))
         seed = sa.select(resources.c.id.label("id")).where(resources.c.id.in_(starts))
         reach = seed.cte("reach", recursive=True)
         step = sa.select(memberships.c.member_id).where(
@@ -145,7 +143,7 @@ class MembershipOps:
         )
         reach = reach.union(step)
         query = sa.select(sa.literal(1)).select_from(reach).where(reach.c.id == target).limit(1)
-        return (await self.connection.execute(query)).first() is not None
+        return bool(await self.executor.rows(query))
 
     async def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
         """Members of these groups with their display names: ONE query, streamed.
@@ -165,12 +163,9 @@ class MembershipOps:
             )
             .join(resources, resources.c.id == memberships.c.member_id)
             .where(memberships.c.group_id.in_(group_ids))
-            .execution_options(yield_per=_BATCH)
         )
-        result = await self.connection.stream(query)
-        async for rows in result.partitions(_BATCH):
-            for row in rows:
-                yield Member(row.group_id, row.member_id, row.member_type, row.display)
+        async for row in self.executor.stream(query, batch=_BATCH):
+            yield Member(row["group_id"], row["member_id"], row["member_type"], row["display"])
 
 
 @lru_cache(maxsize=4)

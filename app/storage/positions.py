@@ -2,9 +2,9 @@
 
 ``startIndex=99901`` is an OFFSET that walks 99,900 index entries: the page costs ten times
 the first. Okta imports by walking the pages in order, so each page ends where the next one
-starts: the last row served is remembered as a *position* (its place in the list and its
-key), and the next page seeks past that key instead of counting rows from the start. Any
-other deep page seeks from the nearest position before it and counts only the rest.
+starts: the first and last rows served are remembered as *positions* (their place in the
+list and their key), and a later page seeks to the key of the nearest position at or
+before its start and counts only from there.
 
 A position stays right while no row before it appears or goes:
 
@@ -60,11 +60,11 @@ class Positions:
         self._lists: OrderedDict[ListKey, _List] = OrderedDict()
 
     def nearest(self, key: ListKey, start_index: int) -> Position | None:
-        """The remembered position closest before ``start_index``, if any."""
+        """The remembered position closest at or before ``start_index``, if any."""
         found = self._lists.get(key)
         if found is None or time.monotonic() - found.seen > TTL_SECONDS:
             return None
-        at = bisect.bisect_right(found.indexes, start_index - 1)
+        at = bisect.bisect_right(found.indexes, start_index)
         return found.positions[found.indexes[at - 1]] if at else None
 
     def remember(self, key: ListKey, position: Position) -> None:

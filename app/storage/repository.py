@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,18 +12,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from scim2_models import UniquenessException
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.scim.resources import ResourceKind
 from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
 from app.storage.engine import AUTOCOMMIT, WRITE_OPTION, is_sqlite
-from app.storage.errors import database_errors
+from app.storage.errors import INTEGRITY_ERRORS, database_errors
+from app.storage.executors import Executor, PgExecutor, SaExecutor
 from app.storage.json_sql import Dialect
 from app.storage.listing import ListStatement, list_statement
 from app.storage.members import MembershipOps, groups_column, parse_groups
-from app.storage.pg_reads import PgReads
-from app.storage.positions import Position, Positions
+from app.storage.pg_pool import PgPool
+from app.storage.positions import ListKey, Position, Positions
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -75,35 +75,21 @@ def _columns(write: ResourceWrite) -> dict[str, Any]:
 
 
 class SqlTransaction(MembershipOps):
-    """One open transaction, or, for reads, one autocommit connection or the asyncpg
-    read pool (``reads``: then every method is one statement on a pooled connection)."""
+    """One open transaction, or, for reads, statements each on their own (see
+    ``SqlStore.transaction``), run by ``executor``."""
 
-    def __init__(
-        self,
-        connection: AsyncConnection | None,
-        *,
-        sqlite: bool,
-        positions: Positions,
-        reads: PgReads | None = None,
-    ) -> None:
-        self.connection = connection  # type: ignore[assignment]
+    def __init__(self, executor: Executor, *, sqlite: bool, positions: Positions) -> None:
+        self.executor = executor
         self.sqlite = sqlite
         self.dialect = Dialect(sqlite=sqlite)
         self.positions = positions
-        self.reads = reads
 
     async def _list_rows(
         self, tenant: str, query: ListQuery, with_groups: bool, seek: Position | None
     ) -> tuple[ListStatement, list[Any]]:
         prepared = list_statement(tenant, query, self.dialect, with_groups=with_groups, seek=seek)
-        return prepared.built, list(await self._rows(prepared.built.statement, prepared.params))
-
-    async def _rows(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
-        """The rows of a read statement, indexable by column name."""
-        if self.connection is None:
-            assert self.reads is not None
-            return await self.reads.rows(statement, params)
-        return (await self.connection.execute(statement, params)).mappings().all()
+        rows = await self.executor.rows(prepared.built.statement, prepared.params)
+        return prepared.built, list(rows)
 
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
@@ -118,8 +104,8 @@ class SqlTransaction(MembershipOps):
             **_columns(write),
         }
         try:
-            await self.connection.execute(_INSERT, values)
-        except IntegrityError as exc:
+            await self.executor.execute(_INSERT, values)
+        except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
         return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
@@ -137,7 +123,7 @@ class SqlTransaction(MembershipOps):
         WHERE, PostgreSQL without statistics plans the lookup on a (tenant, ...) index and
         walks every row of the tenant."""
         query = _by_id(self.dialect, with_groups, for_update and not self.sqlite)
-        found = await self._rows(query, {"id": resource_id})
+        found = await self.executor.rows(query, {"id": resource_id})
         row = found[0] if found else None
         if row is None or row["tenant"] != tenant or row["resource_type"] != kind.name:
             return None
@@ -155,8 +141,8 @@ class SqlTransaction(MembershipOps):
         version = current.version + 1
         values = {"row_id": current.id, "version": version, "last_modified": now}
         try:
-            await self.connection.execute(_UPDATE, {**values, **_columns(write)})
-        except IntegrityError as exc:
+            await self.executor.execute(_UPDATE, {**values, **_columns(write)})
+        except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
         return StoredResource(
             current.id, kind.name, version, current.created, now, write.document, current.groups
@@ -169,17 +155,17 @@ class SqlTransaction(MembershipOps):
             return False
         # The cascade will take this resource's membership rows, so the groups holding it
         # change: move their version first, while the rows still say which they are.
-        await self.connection.execute(
-            resources.update()
-            .where(
-                resources.c.id.in_(
-                    sa.select(memberships.c.group_id).where(memberships.c.member_id == resource_id)
-                )
-            )
-            .values(version=resources.c.version + 1, last_modified=now)
-        )
-        await self.connection.execute(resources.delete().where(resources.c.id == resource_id))
+        await self.executor.execute(_BUMP_GROUPS_OF, {"member": resource_id, "now": now})
+        await self.executor.execute(_DELETE, {"row_id": resource_id})
         return True
+
+    def _remember(self, key: ListKey, start_index: int, rows: list[Any]) -> None:
+        """Where the page's first and last rows sit: the same page asked again, or the next
+        one, then starts from them."""
+        gone = rows[0]["gone"]
+        self.positions.remember(key, Position(start_index, _anchor(rows[0]), gone))
+        last = start_index + len(rows) - 1
+        self.positions.remember(key, Position(last, _anchor(rows[-1]), gone))
 
     async def list(self, tenant: str, query: ListQuery, *, with_groups: bool = False) -> Page:
         """One statement serves the total and the page; see ``app.storage.listing``.
@@ -199,9 +185,7 @@ class SqlTransaction(MembershipOps):
             return Page(total=total)
         rows = [row for row in rows if row["id"] is not None]
         if ordered and rows:
-            last = Anchor(_aware(rows[-1]["k0"]), rows[-1]["id"])
-            index = query.start_index - 1 + len(rows)
-            self.positions.remember(key, Position(index, last, rows[0]["gone"]))
+            self._remember(key, query.start_index, rows)
         if not query.cursor_mode:
             return Page(total=total, resources=[_stored(row, with_groups) for row in rows])
         more = len(rows) > query.count
@@ -219,6 +203,10 @@ class SqlTransaction(MembershipOps):
         )
 
 
+def _anchor(row: Any) -> Anchor:
+    return Anchor(_aware(row["k0"]), row["id"])
+
+
 def _key_value(value: Any) -> Any:
     """Keys as the cursor keeps them: aware datetimes (SQLite returns naive ones)."""
     return _aware(value) if isinstance(value, datetime) else value
@@ -227,6 +215,21 @@ def _key_value(value: Any) -> Any:
 _TOKEN = sa.select(tokens.c.tenant).where(tokens.c.digest == sa.bindparam("digest"))
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
+_DELETE = resources.delete().where(resources.c.id == sa.bindparam("row_id"))
+_BUMP_GROUPS_OF = (
+    resources.update()
+    .where(
+        resources.c.id.in_(
+            sa.select(memberships.c.group_id).where(
+                memberships.c.member_id == sa.bindparam("member")
+            )
+        )
+    )
+    .values(version=resources.c.version + 1, last_modified=sa.bindparam("now"))
+)
+_TOKEN_INSERT = tokens.insert()
+_TOKEN_LIST = sa.select(tokens.c.name, tokens.c.tenant, tokens.c.created).order_by(tokens.c.name)
+_TOKEN_DELETE = tokens.delete().where(tokens.c.name == sa.bindparam("token_name"))
 """Built once: a statement built per call costs SQLAlchemy more than the database."""
 
 
@@ -246,13 +249,17 @@ def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
 
 
 class SqlStore:
-    """Opens transactions and keeps tokens; built once per process by ``app.main``."""
+    """Opens transactions and keeps tokens; built once per process by ``app.main``.
+
+    PostgreSQL runs on one asyncpg pool (``app.storage.pg_pool``), SQLite on SQLAlchemy's
+    engine (aiosqlite).
+    """
 
     def __init__(
         self,
         engine: AsyncEngine,
         *,
-        read_pool_size: int = 20,
+        pool_size: int = 20,
         statement_timeout_ms: int = 30_000,
         pool_timeout: float = 5.0,
     ) -> None:
@@ -262,21 +269,24 @@ class SqlStore:
         self._sqlite_writers = asyncio.Lock()
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._reader = engine.execution_options(isolation_level=AUTOCOMMIT)
-        self.reads = (
+        self.pg = (
             None
             if self.sqlite
-            else PgReads(
+            else PgPool(
                 engine,
-                pool_size=read_pool_size,
+                pool_size=pool_size,
                 statement_timeout_ms=statement_timeout_ms,
                 timeout=pool_timeout,
             )
         )
 
     async def close(self) -> None:
-        if self.reads is not None:
-            await self.reads.close()
+        if self.pg is not None:
+            await self.pg.close()
         await self.engine.dispose()
+
+    def _unit(self, executor: Executor) -> SqlTransaction:
+        return SqlTransaction(executor, sqlite=self.sqlite, positions=self.positions)
 
     @asynccontextmanager
     async def transaction(
@@ -284,26 +294,35 @@ class SqlStore:
     ) -> AsyncIterator[SqlTransaction]:
         """A unit of work; a database that cannot be reached is 503, which IdPs retry.
 
-        Reads without ``snapshot`` run in autocommit: no BEGIN and COMMIT round trips
-        around what is one statement anyway.
+        Reads without ``snapshot`` run each statement on its own, in autocommit: no BEGIN
+        and COMMIT round trips around what is one statement anyway.
         """
-        if write and self.sqlite:
+        if self.pg is not None:
+            async with database_errors(), self._pg_unit(write or snapshot) as unit:
+                yield unit
+            return
+        if write:
             # SQLite has one writer at a time: writers queue here, in order, instead of
             # polling the file lock through busy_timeout (where p99 reached seconds).
             async with self._sqlite_writers, database_errors(), self._writer.begin() as connection:
-                yield SqlTransaction(connection, sqlite=True, positions=self.positions)
+                yield self._unit(SaExecutor(connection))
             return
-        if write or snapshot:
-            engine = self._writer if write else self.engine
-            async with database_errors(), engine.begin() as connection:
-                yield SqlTransaction(connection, sqlite=self.sqlite, positions=self.positions)
+        engine = self.engine if snapshot else self._reader
+        async with database_errors(), engine.connect() as connection:
+            if snapshot:
+                await connection.begin()
+            yield self._unit(SaExecutor(connection))
+            if snapshot:
+                await connection.commit()
+
+    @asynccontextmanager
+    async def _pg_unit(self, transaction: bool) -> AsyncIterator[SqlTransaction]:
+        assert self.pg is not None
+        if not transaction:
+            yield self._unit(PgExecutor(self.pg))
             return
-        if self.reads is not None:
-            async with database_errors():
-                yield SqlTransaction(None, sqlite=False, positions=self.positions, reads=self.reads)
-            return
-        async with database_errors(), self._reader.connect() as connection:
-            yield SqlTransaction(connection, sqlite=self.sqlite, positions=self.positions)
+        async with self.pg.connection() as connection, connection.transaction():
+            yield self._unit(PgExecutor(self.pg, connection))
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
         row = {
@@ -314,24 +333,21 @@ class SqlStore:
             "created": datetime.now(UTC),
         }
         try:
-            async with self._writer.begin() as connection:
-                await connection.execute(tokens.insert().values(**row))
-        except IntegrityError as exc:
+            async with self.transaction(write=True) as tx:
+                await tx.executor.execute(_TOKEN_INSERT, row)
+        except INTEGRITY_ERRORS as exc:
             raise UniquenessException(detail=f"a token named {name!r} exists") from exc
 
     async def token_tenant(self, digest: str) -> str | None:
         async with self.transaction(write=False) as tx:
-            rows = await tx._rows(_TOKEN, {"digest": digest})
+            rows = await tx.executor.rows(_TOKEN, {"digest": digest})
         return rows[0]["tenant"] if rows else None
 
     async def list_tokens(self) -> list[tuple[str, str, datetime]]:
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                sa.select(tokens.c.name, tokens.c.tenant, tokens.c.created).order_by(tokens.c.name)
-            )
-            return [(r.name, r.tenant, _aware(r.created)) for r in rows]
+        async with self.transaction(write=False) as tx:
+            rows = await tx.executor.rows(_TOKEN_LIST)
+        return [(r["name"], r["tenant"], _aware(r["created"])) for r in rows]
 
     async def revoke_token(self, name: str) -> bool:
-        async with self._writer.begin() as connection:
-            result = await connection.execute(tokens.delete().where(tokens.c.name == name))
-        return bool(result.rowcount)
+        async with self.transaction(write=True) as tx:
+            return bool(await tx.executor.execute(_TOKEN_DELETE, {"token_name": name}))

@@ -19,13 +19,13 @@ def _at(index: int, *, created: datetime = OLD, deleted: int = 0) -> Position:
     return Position(index, Anchor(created, uuid.uuid4()), deleted)
 
 
-def test_nearest_is_the_closest_position_before_the_page() -> None:
+def test_nearest_is_the_closest_position_at_or_before_the_page() -> None:
     known = Positions()
     for index in (100, 200, 300):
         known.remember(KEY, _at(index))
     assert known.nearest(KEY, 251).index == 200
-    assert known.nearest(KEY, 301).index == 300
-    assert known.nearest(KEY, 100) is None
+    assert known.nearest(KEY, 300).index == 300
+    assert known.nearest(KEY, 99) is None
 
 
 def test_a_row_created_moments_ago_is_not_remembered() -> None:
@@ -52,7 +52,7 @@ def test_each_list_keeps_a_bounded_number_of_positions() -> None:
     known = Positions()
     for index in range(1, positions.PER_LIST + 10):
         known.remember(KEY, _at(index * 10))
-    assert known.nearest(KEY, 11) is None
+    assert known.nearest(KEY, 15) is None
     assert known.nearest(KEY, (positions.PER_LIST + 9) * 10 + 1) is not None
 
 
