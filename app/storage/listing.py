@@ -138,8 +138,14 @@ def _window(
     window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
     if not query.cursor_mode:
         if seek:
-            after = sa.tuple_(*parts) >= sa.tuple_(
-                sa.bindparam("s0", type_=parts[0].type), sa.bindparam("s1", type_=parts[1].type)
+            # The whole index key, tenant and type first: only a row comparison that starts
+            # at the index's first column bounds the index scan (otherwise it filters).
+            kind = query.kinds[0].name
+            after = sa.tuple_(resources.c.tenant, resources.c.resource_type, *parts) >= sa.tuple_(
+                _TENANT,
+                sa.literal(kind, sa.String()),
+                sa.bindparam("s0", type_=parts[0].type),
+                sa.bindparam("s1", type_=parts[1].type),
             )
             where = sa.and_(where, after)
         window = window.where(where).order_by(*order_by(key)).offset(_OFFSET)

@@ -173,7 +173,12 @@ class SqlTransaction(MembershipOps):
         An unfiltered page in creation order starts from the nearest remembered position
         (``app.storage.positions``); one whose tenant deleted rows since is read again.
         """
-        ordered = query.filter is None and query.sort is None and not query.cursor_mode
+        ordered = (
+            query.filter is None
+            and query.sort is None
+            and not query.cursor_mode
+            and len(query.kinds) == 1
+        )
         key = (tenant, tuple(kind.name for kind in query.kinds))
         seek = self.positions.nearest(key, query.start_index) if ordered else None
         built, rows = await self._list_rows(tenant, query, with_groups, seek)
