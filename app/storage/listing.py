@@ -157,6 +157,24 @@ def _window(
     return window.limit(_LIMIT).subquery("window")
 
 
+def _pinned(query: ListQuery, compiled: CompiledFilter | None) -> bool:
+    """Whether the filter pins a unique key (``userName eq``, Okta's lookup before every
+    create) and the first page is asked for: then at most one row matches, so the page is
+    every match, unordered, and the total is how many there are."""
+    scoped = compiled is not None and compiled.scoped
+    return scoped and not query.cursor_mode and query.start_index == 1 and query.count >= 1
+
+
+def _pinned_statement(
+    query: ListQuery, dialect: Dialect, compiled: CompiledFilter, with_groups: bool
+) -> ListStatement:
+    extra = [groups_column(dialect).label("groups")] if with_groups else []
+    statement = sa.select(
+        sa.func.count().over().label("n"), sa.null().label("gone"), *ROW_COLUMNS, *extra
+    ).where(_scope(query, resources), compiled.where)
+    return ListStatement(statement, (), False)
+
+
 def _build(
     query: ListQuery,
     dialect: Dialect,
@@ -165,6 +183,8 @@ def _build(
     with_groups: bool,
     seek: bool,
 ) -> ListStatement:
+    if compiled is not None and _pinned(query, compiled):
+        return _pinned_statement(query, dialect, compiled, with_groups)
     source, where = _source(query, compiled)
     total = _total(query, source, where)
     key = sort_key(query.kinds, query.sort, dialect)
@@ -221,6 +241,7 @@ def _shape(
         query.count <= 0,
         with_groups,
         seek,
+        _pinned(query, compiled),
         filtered,
     )
 
