@@ -95,10 +95,13 @@ async def create(
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
     members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
+    if members is None or not members.target():
+        # One statement: a new resource has no members and belongs to no group yet.
+        async with store.transaction(write=True, single=True) as tx:
+            return await tx.insert(ctx.tenant, kind, write, _now())
     async with store.transaction(write=True) as tx:
         stored = await tx.insert(ctx.tenant, kind, write, _now())
-        if members is not None:
-            await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
+        await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
         return (await relations.attach(tx, ctx, [stored], relations.DEFAULT))[0]
 
 

@@ -190,13 +190,15 @@ class Transaction(MembershipTransaction, Protocol):
 
 class Store(Protocol):
     def transaction(
-        self, *, write: bool, snapshot: bool = False
+        self, *, write: bool, snapshot: bool = False, single: bool = False
     ) -> AbstractAsyncContextManager[Transaction]:
         """Open a unit of work; ``write`` asks for a transaction that may write.
 
         A read (``write=False``) runs each call as its own statement, outside any
         transaction, since every read method is one statement; ``snapshot`` asks for a
-        read transaction instead, when several calls must see one state.
+        read transaction instead, when several calls must see one state. ``single``
+        promises that a write makes one call, which is then its own transaction (no
+        BEGIN and COMMIT round trips around it).
         """
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:

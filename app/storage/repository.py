@@ -295,16 +295,21 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool, snapshot: bool = False
+        self, *, write: bool, snapshot: bool = False, single: bool = False
     ) -> AsyncIterator[SqlTransaction]:
         """A unit of work; a database that cannot be reached is 503, which IdPs retry.
 
-        Reads without ``snapshot`` run each statement on its own, in autocommit: no BEGIN
-        and COMMIT round trips around what is one statement anyway.
+        Reads without ``snapshot``, and ``single``-statement writes, run each statement on
+        its own, in autocommit: no BEGIN and COMMIT round trips around one statement.
         """
+        transaction = snapshot or (write and not single)
         if self.pg is not None:
-            async with database_errors(), self._pg_unit(write or snapshot) as unit:
+            async with database_errors(), self._pg_unit(transaction) as unit:
                 yield unit
+            return
+        if write and single:
+            async with self._sqlite_writers, database_errors(), self._reader.connect() as c:
+                yield self._unit(SaExecutor(c))
             return
         if write:
             # SQLite has one writer at a time: writers queue here, in order, instead of
