@@ -16,6 +16,9 @@ Shape, whatever the filter, sort or paging::
 - The window selects ids only (an index-only scan for the default order), then the page
   joins the documents: a deep ``startIndex`` skips index entries, not heap rows.
 - The left join keeps the total when the page is empty (the usual "no such user" lookup).
+- A filter that pins a unique key (``userName eq``, Okta's lookup before every create) on
+  the first page is one plain select instead: at most one row matches, so the page is every
+  match and the total how many there are.
 
 Building this statement costs milliseconds of SQLAlchemy work, far more than running it.
 Every value is a named bind parameter (``app.storage.binds``), so statements are cached by

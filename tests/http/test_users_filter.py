@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import BulkUsers, MakeApp, assert_scim_error, client_for
+from tests.conftest import BulkUsers, CreateUser, MakeApp, assert_scim_error, client_for
 
 
 async def _list(client: httpx.AsyncClient, expression: str) -> httpx.Response:
@@ -117,3 +118,40 @@ async def test_id_is_case_exact(client: httpx.AsyncClient, bulk_users: BulkUsers
     upper = await _list(client, f'id eq "{user_id.upper()}"')
     assert exact.json()["totalResults"] == 1
     assert upper.json()["totalResults"] == 0
+
+
+async def _user_names(client: httpx.AsyncClient, **params: Any) -> tuple[int, list[str]]:
+    response = await client.get("/scim/v2/Users", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["totalResults"], [r["userName"] for r in body.get("Resources", [])]
+
+
+async def test_user_name_lookup_finds_the_user_in_any_case(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
+    await create_user("bjensen")
+    assert await _user_names(client, filter='userName eq "BJensen"') == (1, ["bjensen"])
+
+
+async def test_user_name_lookup_past_the_first_page_is_empty_but_counted(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
+    await create_user("bjensen")
+    found = await _user_names(client, filter='userName eq "bjensen"', startIndex=2)
+    assert found == (1, [])
+
+
+async def test_user_name_lookup_with_more_terms_applies_them_all(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
+    await create_user("bjensen", active=True)
+    expression = 'userName eq "bjensen" and active eq false'
+    assert await _user_names(client, filter=expression) == (0, [])
+
+
+async def test_user_name_lookup_with_count_zero_returns_only_the_total(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
+    await create_user("bjensen")
+    assert await _user_names(client, filter='userName eq "bjensen"', count=0) == (1, [])
