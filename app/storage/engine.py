@@ -1,14 +1,11 @@
-"""Async engines per backend, with the settings each database needs to behave.
+"""SQLAlchemy async engines per backend: the dialect every statement is compiled for, and
+the connections Alembic and the test suite use.
 
-SQLite: foreign keys on, WAL, a busy timeout, and SQLAlchemy's documented recipe that takes
-transaction control away from the sqlite3 driver so BEGIN, SAVEPOINT and ROLLBACK do what
-they say. Write transactions start with BEGIN IMMEDIATE; reads in autocommit issue no BEGIN.
-
-PostgreSQL (asyncpg): a bounded pool and a statement timeout. No pre-ping: it costs a round
-trip per checkout, and a connection that died is invalidated with the whole pool on the first
-error it raises (which the repository answers with 503), so the next request gets a fresh one.
-
-Both: JSON columns are read and written with orjson.
+The service itself runs its statements on the drivers (``app.storage.pg_pool``,
+``app.storage.sqlite_pool``). For what does go through the engine: SQLite gets foreign keys,
+WAL, a busy timeout and SQLAlchemy's documented recipe that takes transaction control away
+from the sqlite3 driver so BEGIN, SAVEPOINT and ROLLBACK do what they say; PostgreSQL a
+bounded pool and a statement timeout; both read and write JSON with orjson.
 """
 
 from typing import Any
@@ -18,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-WRITE_OPTION = "scim_write"
 AUTOCOMMIT = "AUTOCOMMIT"
 
 
@@ -41,10 +37,8 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        options = connection.get_execution_options()
-        if options.get("isolation_level") == AUTOCOMMIT:
-            return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
+            connection.exec_driver_sql("BEGIN")
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -62,8 +56,6 @@ def create_engine(
         return engine
     return create_async_engine(
         url,
-        # No overflow: connections opened past the pool's size are closed on return, so a
-        # burst beyond it would pay a new connection (and TLS handshake) per request.
         pool_size=pool_size,
         max_overflow=0,
         connect_args={"server_settings": {"statement_timeout": str(statement_timeout_ms)}},

@@ -7,6 +7,7 @@ same rules cover SQLAlchemy's wrapped errors and asyncpg's own (``app.storage.pg
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,8 +18,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.scim.errors import ServiceUnavailableException
 
-INTEGRITY_ERRORS = (IntegrityError, asyncpg.IntegrityConstraintViolationError)
-"""A unique or foreign key constraint refused a write, through SQLAlchemy or asyncpg."""
+INTEGRITY_ERRORS = (
+    IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+    sqlite3.IntegrityError,
+)
+"""A unique or foreign key constraint refused a write, whichever driver ran it."""
 
 _CAUSES = {
     "57014": "statement timeout",
@@ -40,6 +45,9 @@ def _sqlstate(exc: BaseException) -> str:
 
 def _cause(exc: BaseException) -> str | None:
     """Why the database could not serve, or None when the statement itself is at fault."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        return f"SQLite: {text}" if "locked" in text or "disk" in text else None
     if isinstance(exc, PoolTimeoutError | TimeoutError):
         return "timeout waiting for the database or a pooled connection"
     if isinstance(exc, ConnectionRefusedError):
@@ -52,6 +60,18 @@ def _cause(exc: BaseException) -> str | None:
     if sqlstate.startswith("08") or isinstance(exc, asyncpg.PostgresConnectionError):
         return "connection lost"
     return None
+
+
+_DATABASE_ERRORS = (
+    DBAPIError,
+    PoolTimeoutError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    sqlite3.OperationalError,
+    sqlite3.DataError,
+)
 
 
 @asynccontextmanager

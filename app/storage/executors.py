@@ -1,7 +1,9 @@
-"""Where statements run: asyncpg on PostgreSQL, SQLAlchemy's engine on SQLite.
+"""Where statements run: asyncpg on PostgreSQL, aiosqlite on SQLite, straight on the driver.
 
-The repository and the membership operations build SQLAlchemy statements and hand them
-to an ``Executor``; it returns rows indexable by column name, row counts, or a stream.
+The repository and the membership operations build SQLAlchemy statements and hand them to
+an ``Executor``, which compiles them (``app.storage.compiled``) and returns rows as mappings
+of column names, row counts, or a stream. Each reports its statements through the engine's
+``before_cursor_execute`` event when something listens (tests, tracing).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
+import aiosqlite
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.storage.compiled import CompiledSql, Compiler
 from app.storage.pg_pool import PgPool
+from app.storage.sqlite_pool import SqlitePool
 
 Params = Mapping[str, Any] | None
 
@@ -30,6 +35,17 @@ class Executor(Protocol):
         """The rows of a statement, fetched in batches (inside a transaction)."""
 
 
+def _prepared(
+    engine: AsyncEngine, compiler: Compiler, statement: Any, params: Params
+) -> tuple[CompiledSql, list[Any]]:
+    compiled = compiler(statement, params)
+    arguments = compiled.arguments(params or {})
+    events = engine.sync_engine.dispatch.before_cursor_execute
+    if events:
+        events(None, None, compiled.sql, tuple(arguments), None, False)
+    return compiled, arguments
+
+
 def _count(status: str) -> int:
     """The row count of asyncpg's command status (``"INSERT 0 3"``, ``"DELETE 2"``)."""
     last = status.rsplit(" ", 1)[-1]
@@ -38,59 +54,74 @@ def _count(status: str) -> int:
 
 class PgExecutor:
     """Statements on one connection (a transaction), or, without one, each statement on a
-    connection of the pool (reads outside a transaction)."""
+    connection of the pool (reads, and single-statement writes, in autocommit)."""
 
     def __init__(self, pool: PgPool, connection: asyncpg.Connection | None = None) -> None:
         self.pool = pool
         self.connection = connection
 
-    def _prepared(self, statement: Any, params: Params) -> tuple[str, list[Any]]:
-        compiled = self.pool.compiled(statement, params)
-        arguments = compiled.arguments(params or {})
-        self.pool.observe(compiled, arguments)
-        return compiled.sql, arguments
-
     async def rows(self, statement: Any, params: Params = None) -> Sequence[Any]:
-        sql, arguments = self._prepared(statement, params)
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
         if self.connection is not None:
-            found: Sequence[Any] = await self.connection.fetch(sql, *arguments)
+            found: Sequence[Any] = await self.connection.fetch(compiled.sql, *arguments)
             return found
         async with self.pool.connection() as connection:
-            found = await connection.fetch(sql, *arguments)
+            found = await connection.fetch(compiled.sql, *arguments)
             return found
 
     async def execute(self, statement: Any, params: Params = None) -> int:
-        sql, arguments = self._prepared(statement, params)
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
         if self.connection is not None:
-            return _count(await self.connection.execute(sql, *arguments))
+            return _count(await self.connection.execute(compiled.sql, *arguments))
         async with self.pool.connection() as connection:
-            return _count(await connection.execute(sql, *arguments))
+            return _count(await connection.execute(compiled.sql, *arguments))
 
     async def stream(
         self, statement: Any, params: Params = None, batch: int = 5000
     ) -> AsyncIterator[Any]:
         assert self.connection is not None, "a stream needs a transaction"
-        sql, arguments = self._prepared(statement, params)
-        async for row in self.connection.cursor(sql, *arguments, prefetch=batch):
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
+        async for row in self.connection.cursor(compiled.sql, *arguments, prefetch=batch):
             yield row
 
 
-class SaExecutor:
-    """Statements on one SQLAlchemy connection (SQLite)."""
+class SqliteExecutor:
+    """Statements on one connection (a transaction), or each on a pooled connection."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, pool: SqlitePool, connection: aiosqlite.Connection | None = None) -> None:
+        self.pool = pool
         self.connection = connection
 
     async def rows(self, statement: Any, params: Params = None) -> Sequence[Any]:
-        return (await self.connection.execute(statement, params)).mappings().all()
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
+        if self.connection is not None:
+            found = await self.connection.execute_fetchall(compiled.sql, arguments)
+        else:
+            async with self.pool.connection() as connection:
+                found = await connection.execute_fetchall(compiled.sql, arguments)
+        return [compiled.row(row) for row in found]
 
     async def execute(self, statement: Any, params: Params = None) -> int:
-        return (await self.connection.execute(statement, params)).rowcount or 0
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
+        if self.connection is not None:
+            return await _changed(self.connection, compiled.sql, arguments)
+        async with self.pool.connection() as connection:
+            return await _changed(connection, compiled.sql, arguments)
 
     async def stream(
         self, statement: Any, params: Params = None, batch: int = 5000
     ) -> AsyncIterator[Any]:
-        result = await self.connection.stream(statement.execution_options(yield_per=batch), params)
-        async for part in result.mappings().partitions(batch):
-            for row in part:
-                yield row
+        assert self.connection is not None, "a stream needs a transaction"
+        compiled, arguments = _prepared(self.pool.engine, self.pool.compiled, statement, params)
+        async with self.connection.execute(compiled.sql, arguments) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                for row in rows:
+                    yield compiled.row(row)
+
+
+async def _changed(connection: aiosqlite.Connection, sql: str, arguments: list[Any]) -> int:
+    cursor = await connection.execute(sql, arguments)
+    try:
+        return max(cursor.rowcount, 0)
+    finally:
+        await cursor.close()

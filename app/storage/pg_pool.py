@@ -1,44 +1,21 @@
-"""PostgreSQL through one asyncpg pool, without SQLAlchemy's per-call machinery.
+"""PostgreSQL through one asyncpg pool: every statement of the service runs here.
 
-Through SQLAlchemy's AsyncConnection a statement costs about 250 µs of client CPU (pool
-checkout, execution context, result wrapping, greenlet switches); straight on an asyncpg
-pool, about 100 µs: more than the rest of a read. So on PostgreSQL every statement runs
-here. They are still SQLAlchemy constructs, compiled by SQLAlchemy for this dialect (once
-for the statements built once); their values go through SQLAlchemy's own bind processors,
-and the pool decodes JSON with the codecs the engine uses, so rows are what SQLAlchemy
-would return. The SQLAlchemy engine itself serves SQLite (``app.storage.executors``).
+Statements are compiled by ``app.storage.compiled``; asyncpg returns native types, and the
+pool decodes JSON with orjson as the engine would, so no result processing is needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-@dataclass(frozen=True, slots=True)
-class CompiledSql:
-    """A statement's PostgreSQL text, its parameters in order and how to process them."""
-
-    sql: str
-    names: tuple[str, ...]
-    defaults: dict[str, Any]
-    processors: dict[str, Callable[[Any], Any]]
-
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        out = []
-        for name in self.names:
-            value = params[name] if name in params else self.defaults[name]
-            processor = self.processors.get(name)
-            out.append(processor(value) if processor is not None else value)
-        return out
+from app.storage.compiled import Compiler
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -83,46 +60,7 @@ class PgPool:
         self._statement_timeout_ms = statement_timeout_ms
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
-        self._compiled: WeakKeyDictionary[Any, dict[tuple[str, ...] | None, CompiledSql]] = (
-            WeakKeyDictionary()
-        )
-
-    def compiled(self, statement: Any, params: Mapping[str, Any] | None = None) -> CompiledSql:
-        """The statement compiled for PostgreSQL: once, for a statement object built once.
-
-        An INSERT or UPDATE sets the columns its parameters name, as SQLAlchemy's execute
-        does, so its compiled form depends on their names too. Expanding ``IN`` lists are
-        rendered with their values, so such a statement (built per call, with its values)
-        is compiled each time it runs.
-        """
-        columns = tuple(sorted(params)) if params and getattr(statement, "is_dml", False) else None
-        forms = self._compiled.get(statement)
-        found = forms.get(columns) if forms is not None else None
-        if found is not None:
-            return found
-        dialect = self.engine.dialect
-        keys = list(columns) if columns is not None else None
-        compiled = statement.compile(dialect=dialect, column_keys=keys)
-        expanding = "__[POSTCOMPILE_" in str(compiled)
-        if expanding:
-            compiled = statement.compile(
-                dialect=dialect, column_keys=keys, compile_kwargs={"render_postcompile": True}
-            )
-        found = CompiledSql(
-            str(compiled),
-            tuple(compiled.positiontup or ()),
-            dict(compiled.params),
-            dict(compiled._bind_processors),
-        )
-        if not expanding:
-            self._compiled.setdefault(statement, {})[columns] = found
-        return found
-
-    def observe(self, compiled: CompiledSql, arguments: list[Any]) -> None:
-        """Whatever observes the engine's statements (tests, tracing) sees these too."""
-        events = self.engine.sync_engine.dispatch.before_cursor_execute
-        if events:
-            events(None, None, compiled.sql, tuple(arguments), None, False)
+        self.compiled = Compiler(engine.dialect, result_processors=False)
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,14 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.scim.resources import ResourceKind
 from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
-from app.storage.engine import AUTOCOMMIT, WRITE_OPTION, is_sqlite
+from app.storage.engine import is_sqlite
 from app.storage.errors import INTEGRITY_ERRORS, database_errors
-from app.storage.executors import Executor, PgExecutor, SaExecutor
+from app.storage.executors import Executor, PgExecutor, SqliteExecutor
 from app.storage.json_sql import Dialect
 from app.storage.listing import ListStatement, list_statement
 from app.storage.members import MembershipOps, groups_column, parse_groups
 from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
+from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -271,9 +271,6 @@ class SqlStore:
         self.engine = engine
         self.sqlite = is_sqlite(engine.url)
         self.positions = Positions()
-        self._sqlite_writers = asyncio.Lock()
-        self._writer = engine.execution_options(**{WRITE_OPTION: True})
-        self._reader = engine.execution_options(isolation_level=AUTOCOMMIT)
         self.pg = (
             None
             if self.sqlite
@@ -284,10 +281,13 @@ class SqlStore:
                 timeout=pool_timeout,
             )
         )
+        self.lite = SqlitePool(engine) if self.sqlite else None
 
     async def close(self) -> None:
         if self.pg is not None:
             await self.pg.close()
+        if self.lite is not None:
+            await self.lite.close()
         await self.engine.dispose()
 
     def _unit(self, executor: Executor) -> SqlTransaction:
@@ -303,36 +303,27 @@ class SqlStore:
         its own, in autocommit: no BEGIN and COMMIT round trips around one statement.
         """
         transaction = snapshot or (write and not single)
-        if self.pg is not None:
-            async with database_errors(), self._pg_unit(transaction) as unit:
-                yield unit
-            return
-        if write and single:
-            async with self._sqlite_writers, database_errors(), self._reader.connect() as c:
-                yield self._unit(SaExecutor(c))
-            return
-        if write:
-            # SQLite has one writer at a time: writers queue here, in order, instead of
-            # polling the file lock through busy_timeout (where p99 reached seconds).
-            async with self._sqlite_writers, database_errors(), self._writer.begin() as connection:
-                yield self._unit(SaExecutor(connection))
-            return
-        engine = self.engine if snapshot else self._reader
-        async with database_errors(), engine.connect() as connection:
-            if snapshot:
-                await connection.begin()
-            yield self._unit(SaExecutor(connection))
-            if snapshot:
-                await connection.commit()
+        async with database_errors(), self._open(write, transaction) as executor:
+            yield self._unit(executor)
 
     @asynccontextmanager
-    async def _pg_unit(self, transaction: bool) -> AsyncIterator[SqlTransaction]:
-        assert self.pg is not None
-        if not transaction:
-            yield self._unit(PgExecutor(self.pg))
+    async def _open(self, write: bool, transaction: bool) -> AsyncIterator[Executor]:
+        if self.pg is not None:
+            if not transaction:
+                yield PgExecutor(self.pg)
+                return
+            async with self.pg.connection() as connection, connection.transaction():
+                yield PgExecutor(self.pg, connection)
             return
-        async with self.pg.connection() as connection, connection.transaction():
-            yield self._unit(PgExecutor(self.pg, connection))
+        assert self.lite is not None
+        if transaction:
+            async with self.lite.transaction(write=write) as connection:
+                yield SqliteExecutor(self.lite, connection)
+        elif write:
+            async with self.lite.writers:
+                yield SqliteExecutor(self.lite)
+        else:
+            yield SqliteExecutor(self.lite)
 
     async def create_token(self, name: str, digest: str, tenant: str) -> None:
         row = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.storage.engine import create_engine
+from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import TokenRow
 
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
@@ -40,7 +42,7 @@ async def test_savepoint_rollback_undoes_only_the_inner_work(database_url: str) 
         await engine.dispose()
 
 
-async def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+async def test_sqlite_engine_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
     try:
         async with engine.connect() as connection:
@@ -49,3 +51,30 @@ async def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
         assert (foreign_keys, journal) == (1, "wal")
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_pool_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+    pool = SqlitePool(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"))
+    try:
+        async with pool.connection() as connection:
+            foreign_keys = (await connection.execute_fetchall("PRAGMA foreign_keys"))[0][0]
+            journal = (await connection.execute_fetchall("PRAGMA journal_mode"))[0][0]
+        assert (foreign_keys, journal) == (1, "wal")
+    finally:
+        await pool.close()
+
+
+async def test_sqlite_writers_take_turns_in_arrival_order(tmp_path: Path) -> None:
+    pool = SqlitePool(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"))
+    order: list[int] = []
+
+    async def writer(number: int) -> None:
+        async with pool.transaction(write=True):
+            order.append(number)
+            await asyncio.sleep(0)
+
+    try:
+        await asyncio.gather(*(writer(n) for n in range(8)))
+        assert order == list(range(8))
+    finally:
+        await pool.close()
