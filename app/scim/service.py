@@ -221,6 +221,34 @@ async def patch_locked(
     return await tx.update(ctx.tenant, kind, current, write, _now())
 
 
+async def _patch_unlocked(
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    resource_id: uuid.UUID,
+    operations: patching.Operations,
+    if_match: str | None,
+    limits: patching.PatchLimits,
+    wanted: relations.Wanted,
+) -> StoredResource | None:
+    """Read, patch, and write back only if the version is still the one read: two
+    statements in autocommit instead of BEGIN, a locking read, the write and COMMIT (half
+    the round trips of the locked path, which profiles showed as 40 % of a PATCH). None
+    when another write came first; the caller then takes the locked path."""
+    with_groups = relations.wants_groups([kind], relations.DEFAULT)
+    async with store.transaction(write=False) as tx:
+        current = await tx.get(ctx.tenant, kind, resource_id, with_groups=with_groups)
+    if current is None:
+        raise _not_found(kind, resource_id)
+    check_if_match(if_match, current.version)
+    write = patched(ctx, kind, current, operations, limits.list_entries) if operations else None
+    if write is None:
+        return (await relations.attach(tx, ctx, [current], wanted))[0]
+    async with store.transaction(write=True, single=True) as tx:
+        updated = await tx.update_unless_changed(ctx.tenant, kind, current, write, _now())
+        return None if updated is None else (await relations.attach(tx, ctx, [updated], wanted))[0]
+
+
 async def patch(
     store: Store,
     ctx: RequestContext,
@@ -232,18 +260,24 @@ async def patch(
     limits: patching.PatchLimits,
     wanted: relations.Wanted = relations.DEFAULT,
 ) -> StoredResource:
-    """PATCH (RFC 7644 §3.5.2): all operations apply or none, on a locked row.
+    """PATCH (RFC 7644 §3.5.2): all operations apply or none.
 
     Group ``members`` operations become membership row changes (``app.scim.groups``);
     the rest is applied to the document with scim2-models.
 
-    The row lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) makes concurrent
-    PATCHes of one resource apply one after the other, so none loses another's update.
+    A PATCH of the document alone is first tried optimistically (``_patch_unlocked``).
+    Otherwise, or when another write came first, the row is locked (FOR UPDATE on
+    PostgreSQL, BEGIN IMMEDIATE on SQLite), so concurrent PATCHes of one resource apply one
+    after the other and none loses another's update.
     """
     parsed = parse_id(kind, resource_id)
     patching.check_limit(payload, limits.operations)
     delta, rest = groups.split_members(kind, payload)
     operations = patching.parse(kind, rest, str(parsed), limits.operations) if rest else []
+    if delta is None and not relations.reads_members([kind], wanted):
+        done = await _patch_unlocked(store, ctx, kind, parsed, operations, if_match, limits, wanted)
+        if done is not None:
+            return done
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         touched = delta is not None and await groups.write_members(

@@ -175,6 +175,17 @@ class Transaction(MembershipTransaction, Protocol):
     ) -> StoredResource:
         """Replace a resource's document, bumping its version; raises UniquenessException."""
 
+    async def update_unless_changed(
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        current: StoredResource,
+        write: ResourceWrite,
+        now: datetime,
+    ) -> StoredResource | None:
+        """``update`` for a row read without a lock: None, and nothing written, when its
+        version is no longer ``current.version`` (another write came first)."""
+
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
     ) -> bool:

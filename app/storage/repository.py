@@ -138,12 +138,40 @@ class SqlTransaction(MembershipOps):
         now: datetime,
     ) -> StoredResource:
         """``current`` was read (and locked) in this transaction for this tenant: by id."""
+        updated = await self._update(_UPDATE, {}, kind, current, write, now)
+        assert updated is not None, "a locked row is still there"
+        return updated
+
+    async def update_unless_changed(
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        current: StoredResource,
+        write: ResourceWrite,
+        now: datetime,
+    ) -> StoredResource | None:
+        """``current`` was read for this tenant; the version in the WHERE makes the read
+        and this write one atomic step, without a lock held between them."""
+        read = {"read_version": current.version}
+        return await self._update(_UPDATE_UNLESS_CHANGED, read, kind, current, write, now)
+
+    async def _update(
+        self,
+        statement: Any,
+        where: dict[str, Any],
+        kind: ResourceKind,
+        current: StoredResource,
+        write: ResourceWrite,
+        now: datetime,
+    ) -> StoredResource | None:
         version = current.version + 1
-        values = {"row_id": current.id, "version": version, "last_modified": now}
+        values = {"row_id": current.id, "version": version, "last_modified": now, **where}
         try:
-            await self.executor.execute(_UPDATE, {**values, **_columns(write)})
+            changed = await self.executor.execute(statement, {**values, **_columns(write)})
         except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
+        if not changed:
+            return None
         return StoredResource(
             current.id, kind.name, version, current.created, now, write.document, current.groups
         )
@@ -220,6 +248,7 @@ def _key_value(value: Any) -> Any:
 _TOKEN = sa.select(tokens.c.tenant).where(tokens.c.digest == sa.bindparam("digest"))
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
+_UPDATE_UNLESS_CHANGED = _UPDATE.where(resources.c.version == sa.bindparam("read_version"))
 _DELETE = resources.delete().where(resources.c.id == sa.bindparam("row_id"))
 _BUMP_GROUPS_OF = (
     resources.update()

@@ -6,7 +6,10 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
+import sqlalchemy as sa
 
+from app.storage.repository import SqlTransaction
 from tests.conftest import CreateUser, PatchUser, assert_scim_error, patch_payload
 
 
@@ -97,7 +100,8 @@ async def test_if_match_with_stale_version_is_412_and_writes_nothing(
 async def test_concurrent_patches_adding_different_emails_all_land(
     client: httpx.AsyncClient, create_user: CreateUser
 ) -> None:
-    """Each PATCH locks the row, so none overwrites another's read-modify-write."""
+    """No PATCH overwrites another's read-modify-write: a write that finds the version
+    moved since its read is made again on the locked row."""
     user = await create_user("bjensen")
     addresses = [f"user{n}@example.com" for n in range(8)]
 
@@ -110,3 +114,29 @@ async def test_concurrent_patches_adding_different_emails_all_land(
     stored = await _fetch(client, user["id"])
     assert sorted(e["value"] for e in stored["emails"]) == sorted(addresses)
     assert stored["meta"]["version"] == f'W/"{len(addresses) + 1}"'
+
+
+async def test_patch_whose_row_changed_after_its_read_is_applied_on_the_locked_row(
+    client: httpx.AsyncClient,
+    create_user: CreateUser,
+    patch_user: PatchUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = await create_user("bjensen")
+    unless_changed = SqlTransaction.update_unless_changed
+    raced: list[int] = []
+
+    async def racing(self: SqlTransaction, *args: Any) -> Any:
+        if not raced:  # another writer moves the version between this PATCH's read and write
+            raced.append(
+                await self.executor.execute(sa.text("UPDATE resources SET version = version + 1"))
+            )
+        return await unless_changed(self, *args)
+
+    monkeypatch.setattr(SqlTransaction, "update_unless_changed", racing)
+    response = await patch_user(user["id"], {"op": "replace", "path": "displayName", "value": "B"})
+    assert response.status_code == 200, response.text
+    assert raced == [1]
+    stored = await _fetch(client, user["id"])
+    assert stored["displayName"] == "B"
+    assert stored["meta"]["version"] == 'W/"3"'
