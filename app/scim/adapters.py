@@ -12,11 +12,17 @@ stops going through this name, so an upgrade cannot silently bring the cost back
 **E-mail addresses.** pydantic's ``EmailStr`` runs email-validator on every address of
 every validation (syntax, IDNA, normalisation: about 50 µs each), and a PATCH validates a
 user's addresses several times. The result depends only on the string, so accepted
-addresses are remembered (refused ones raise, and are not).
+addresses are remembered (refused ones raise, and are not). A stored document was
+validated when it was written, so reading it back as a model (PATCH, PUT) inside
+``stored_emails()`` takes its addresses as they are: a directory larger than the cache
+would otherwise validate every address again on every PATCH.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -42,9 +48,29 @@ def cached_adapter(annotated_type: Any, *args: Any, **kwargs: Any) -> TypeAdapte
         return TypeAdapter(annotated_type)
 
 
-@lru_cache(maxsize=8192)
+_stored = ContextVar("stored_emails", default=False)
+
+
+@contextmanager
+def stored_emails() -> Iterator[None]:
+    """Addresses validated in this block come from stored documents, validated before."""
+    token = _stored.set(True)
+    try:
+        yield
+    finally:
+        _stored.reset(token)
+
+
 def cached_email(value: str) -> tuple[str, str]:
-    """pydantic's ``validate_email``, remembered for addresses it accepts."""
+    """pydantic's ``validate_email``: remembered for addresses it accepts, skipped for
+    stored ones."""
+    if _stored.get():
+        return value, value
+    return _remembered_email(value)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_email(value: str) -> tuple[str, str]:
     return _validate_email(value)
 
 
@@ -58,4 +84,4 @@ def cache_hits() -> int:
 
 
 def email_cache_hits() -> int:
-    return cached_email.cache_info().hits
+    return _remembered_email.cache_info().hits

@@ -22,7 +22,7 @@ from scim2_models import (
     Resource,
 )
 
-from app.scim import groups, policy, relations
+from app.scim import adapters, groups, policy, relations
 from app.scim import patch as patching
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
@@ -85,7 +85,8 @@ def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
 
 def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:
     """The stored document as a model, for operations that compute on it (PUT, PATCH)."""
-    return kind.model.model_validate({**stored.document, "id": str(stored.id)})
+    with adapters.stored_emails():
+        return kind.model.model_validate({**stored.document, "id": str(stored.id)})
 
 
 async def create(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import ValidationError
 
-from app.scim import adapters, patch
+from app.scim import adapters, patch, service
 from app.scim.resources import USER
+from app.scim.store import StoredResource
 from tests.conftest import USER_SCHEMA, patch_payload
+
+NOW = datetime.now(UTC)
 
 
 def test_filtered_patch_reuses_one_adapter_per_type() -> None:
@@ -35,3 +41,17 @@ def test_a_refused_address_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValidationError):
             USER.model.model_validate(document)
+
+
+def test_addresses_of_a_stored_document_are_not_validated_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(value: str) -> tuple[str, str]:
+        raise AssertionError(f"{value} validated again")
+
+    monkeypatch.setattr(adapters, "_validate_email", refuse)
+    document = {"schemas": [USER_SCHEMA], "userName": "d", "emails": [{"value": "d@x.co"}]}
+    stored = StoredResource(uuid.uuid4(), USER.name, 1, NOW, NOW, document)
+    assert service.load(USER, stored).emails[0].value == "d@x.co"  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError, match="validated again"):
+        USER.model.model_validate(document)
