@@ -20,7 +20,7 @@ from app.http.routers import discovery, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
-from app.scim.resources import KINDS
+from app.scim.resources import BUILTIN
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.repository import SqlStore
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A redirect has no SCIM body and IdPs do not follow it for writes: /Users/ is a 404.
         redirect_slashes=False,
     )
+    kinds = BUILTIN
     app.state.settings = settings
     app.state.store = store
     app.state.runtime = Runtime(
@@ -80,16 +81,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store=store,
         authenticator=Authenticator(store, settings.bootstrap_token, settings.default_tenant),
         limits=query_limits(settings),
+        kinds=kinds,
     )
 
     # Routes are matched in order: the resource types' first, as identity providers
     # mostly read and write those.
     prefix = settings.base_path
-    for kind in KINDS.values():
+    for kind in kinds:
         resources.install(app, prefix, kind)
-    for kind in KINDS.values():
-        search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], f"{kind.name.lower()}s")
-    search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
+    for kind in kinds:
+        search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], kind.endpoint[1:].lower())
+    search.install(app, f"{prefix}/.search", list(kinds), "all")
     discovery.install(app, prefix)
     docs.install(app)
     openapi.install_security(app, settings.base_path)

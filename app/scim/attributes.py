@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim2_models import Schema
+from scim2_models import Context, Schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,8 @@ class SchemaSpec:
 
     urn: str
     attributes: dict[str, AttributeSpec]
+    document: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The schema as ``/Schemas`` serves it (RFC 7643 §7), without ``meta``."""
 
 
 def _spec(attribute: Any) -> AttributeSpec:
@@ -59,6 +61,7 @@ def schema_spec(schema: Schema) -> SchemaSpec:
     return SchemaSpec(
         urn=str(schema.id),
         attributes={str(a.name).lower(): _spec(a) for a in schema.attributes or ()},
+        document=schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json"),
     )
 
 

@@ -65,16 +65,16 @@ def validate(
 
 
 def to_write(kind: ResourceKind, resource: Resource[Any], context: Context) -> ResourceWrite:
-    return rewrite(kind, canonical(resource, context))
+    return rewrite(kind, canonical(kind, resource, context))
 
 
 def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
     """The stored forms of a canonical document."""
     keys = kind.keys(document)
-    if not keys.name_key:
+    if keys.name_key == "":
         raise InvalidValueException(detail=f"{kind.name_attribute} must not be empty")
     reason = (
-        too_long(kind.name_attribute, keys.name_key)
+        (too_long(kind.name_attribute or "", keys.name_key) if keys.name_key else None)
         or too_long("externalId", keys.external_id)
         or too_long("displayName", keys.display_name)
     )
@@ -101,8 +101,8 @@ async def create(
             return await tx.insert(ctx.tenant, kind, write, _now())
     async with store.transaction(write=True) as tx:
         stored = await tx.insert(ctx.tenant, kind, write, _now())
-        await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
-        return (await relations.attach(tx, ctx, [stored], relations.DEFAULT))[0]
+        await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
+        return (await relations.attach(tx, ctx, [kind], [stored], relations.DEFAULT))[0]
 
 
 async def get(
@@ -120,7 +120,7 @@ async def get(
         )
         if stored is None:
             raise _not_found(kind, resource_id)
-        return (await relations.attach(tx, ctx, [stored], wanted))[0]
+        return (await relations.attach(tx, ctx, [kind], [stored], wanted))[0]
 
 
 async def open_members(
@@ -136,7 +136,7 @@ async def open_members(
     except BaseException:
         await stack.aclose()
         raise
-    return relations.MemberStream(stack, tx, ctx, stored)
+    return relations.MemberStream(stack, tx, ctx, kind, stored)
 
 
 async def _locked(
@@ -170,12 +170,12 @@ async def replace(
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         changed = members is not None and await groups.write_members(
-            tx, ctx.tenant, current.id, members
+            tx, kind, ctx.tenant, current.id, members
         )
         if replacement.replace(load(kind, current)) or changed:
             write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
             current = await tx.update(ctx.tenant, kind, current, write, _now())
-        return (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
+        return (await relations.attach(tx, ctx, [kind], [current], relations.DEFAULT))[0]
 
 
 def patched(
@@ -194,7 +194,7 @@ def patched(
     resource, changed = patching.apply(load(kind, current), operations, max_list_entries)
     if not changed:
         return None
-    document = canonical(resource, Context.RESOURCE_REPLACEMENT_REQUEST)
+    document = canonical(kind, resource, Context.RESOURCE_REPLACEMENT_REQUEST)
     policy.manager_reference(document, ctx.endpoint_url(kind))
     write = rewrite(kind, document)
     return None if write.document == current.document else write
@@ -241,16 +241,14 @@ async def patch(
     PATCHes of one resource apply one after the other, so none loses another's update.
     """
     parsed = parse_id(kind, resource_id)
-    patching.check_limit(payload, limits.operations)
-    delta, rest = groups.split_members(kind, payload)
-    operations = patching.parse(kind, rest, str(parsed), limits.operations) if rest else []
+    delta, operations = patching.parse(kind, payload, str(parsed), limits.operations)
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         touched = delta is not None and await groups.write_members(
-            tx, ctx.tenant, current.id, delta
+            tx, kind, ctx.tenant, current.id, delta
         )
         current = await patch_locked(tx, ctx, kind, current, operations, limits, touched=touched)
-        return (await relations.attach(tx, ctx, [current], wanted))[0]
+        return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
 
 
 async def delete(
@@ -274,7 +272,7 @@ async def search(
     snapshot = relations.reads_members(query.kinds, wanted)
     async with store.transaction(write=False, snapshot=snapshot) as tx:
         page = await tx.list(ctx.tenant, query, with_groups=with_groups)
-        attached = await relations.attach(tx, ctx, page.resources, wanted)
+        attached = await relations.attach(tx, ctx, query.kinds, page.resources, wanted)
         return dataclasses.replace(page, resources=attached)
 
 

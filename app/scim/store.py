@@ -125,8 +125,11 @@ class Member:
 class MembershipTransaction(Protocol):
     """Set operations on membership rows; each touches only the rows it names."""
 
-    async def resolve_members(self, tenant: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """The resource type of each id naming a User or Group of ``tenant``; others absent."""
+    async def resolve_members(
+        self, kind: ResourceKind, tenant: str, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The resource type of each id naming a resource of ``tenant`` whose type may be a
+        member of ``kind`` (``kind.member_types``); others absent."""
 
     async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
         """Insert memberships, ignoring existing ones; returns how many were new."""
@@ -140,10 +143,14 @@ class MembershipTransaction(Protocol):
     async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
         """The group's direct member ids (to compute the difference a replace writes)."""
 
-    async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+    async def reaches(
+        self, kind: ResourceKind, starts: Sequence[uuid.UUID], target: uuid.UUID
+    ) -> bool:
         """Whether ``target`` is in ``starts`` or nested at any depth in one of them."""
 
-    def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
+    def members_of(
+        self, kind: ResourceKind, group_ids: Sequence[uuid.UUID]
+    ) -> AsyncIterator[Member]:
         """The direct members of the groups with display names, from one streamed query."""
 
 

@@ -63,9 +63,11 @@ def _uniqueness(kind: ResourceKind) -> UniquenessException:
     )
 
 
-def _columns(write: ResourceWrite) -> dict[str, Any]:
+def _columns(write: ResourceWrite, row_id: uuid.UUID) -> dict[str, Any]:
+    """A type without a unique name keys its row by id, which the unique index never refuses."""
+    name_key = write.keys.name_key
     return {
-        "name_key": write.keys.name_key,
+        "name_key": str(row_id) if name_key is None else name_key,
         "external_id": write.keys.external_id,
         "active": write.keys.active,
         "display_name": write.keys.display_name,
@@ -94,14 +96,15 @@ class SqlTransaction(MembershipOps):
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:
+        row_id = uuid.uuid4()
         values = {
-            "id": uuid.uuid4(),
+            "id": row_id,
             "tenant": tenant,
             "resource_type": kind.name,
             "version": 1,
             "created": now,
             "last_modified": now,
-            **_columns(write),
+            **_columns(write, row_id),
         }
         try:
             await self.executor.execute(_INSERT, values)
@@ -141,7 +144,7 @@ class SqlTransaction(MembershipOps):
         version = current.version + 1
         values = {"row_id": current.id, "version": version, "last_modified": now}
         try:
-            await self.executor.execute(_UPDATE, {**values, **_columns(write)})
+            await self.executor.execute(_UPDATE, {**values, **_columns(write, current.id)})
         except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
         return StoredResource(

@@ -1,4 +1,4 @@
-"""Okta's and Microsoft Entra ID's documented flows, replayed from tests/idp/{okta,entra}/*.json.
+"""Okta's and Microsoft Entra ID's flows, replayed from tests/idp/{okta,entra}/*.json.
 
 Each transcript is the sequence of requests the provider sends (Okta: its SCIM spec tests, user
 provisioning, group push; Entra: users and groups in its default shapes and in its

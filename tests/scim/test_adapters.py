@@ -6,8 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from app.scim import adapters, patch
-from app.scim.resources import USER
+from app.scim.resources import BUILTIN
 from tests.conftest import USER_SCHEMA, patch_payload
+
+USER = BUILTIN.kinds["User"]
 
 
 def test_filtered_patch_reuses_one_adapter_per_type() -> None:
@@ -15,7 +17,7 @@ def test_filtered_patch_reuses_one_adapter_per_type() -> None:
         {"schemas": [USER_SCHEMA], "userName": "a", "emails": [{"value": "a@x.co"}]}
     )
     op = {"op": "replace", "path": 'emails[value eq "a@x.co"].primary', "value": True}
-    operations = patch.parse(USER, patch_payload(op), "id", max_operations=10)
+    _, operations = patch.parse(USER, patch_payload(op), "id", max_operations=10)
     patch.apply(user, operations)
     before = adapters.cache_hits()
     patch.apply(user, operations)

@@ -51,7 +51,7 @@ async def _streamed(
         await stream.aclose()
         return empty(304, etag=tag)
     head = Projection().apply(service.present(ctx, kind, stream.stored), kind)
-    return scim_streamed(head, "members", stream.batches(), etag=tag)
+    return scim_streamed(head, kind.members or "", stream.batches(), etag=tag)
 
 
 def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
@@ -59,7 +59,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     through FastAPI's per-request include machinery, which costs about 60 µs a level."""
     base = f"{prefix}{kind.endpoint}"
     name = kind.name.lower()
-    tags: list[str | Enum] = [f"{kind.name}s"]
+    plural = kind.endpoint.strip("/")
+    tags: list[str | Enum] = [plural]
 
     @app.post(
         base,
@@ -77,7 +78,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     @app.get(
         base,
         tags=tags,
-        operation_id=f"list_{name}s",
+        operation_id=f"list_{plural.lower()}",
         openapi_extra=params.documented(*params.LISTING, *params.PROJECTION),
         responses=responses(kind, 200, listed=True),
     )
@@ -101,7 +102,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         projection = params.projection(request)
         if_none_match = params.header(request, params.IF_NONE_MATCH)
         wanted = Wanted(projection)
-        if streams(kind.name, wanted):
+        if streams(kind, wanted):
             return await _streamed(ctx, store, kind, resource_id, if_none_match)
         stored = await service.get(store, ctx, kind, resource_id, wanted)
         if not_modified(if_none_match, stored.version):
@@ -134,7 +135,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     async def patch(request: Request, resource_id: str) -> Response:
         ctx, built = await caller(request), runtime(request)
         settings, projection = built.settings, params.projection(request)
-        full = kind.name != "Group" or settings.group_patch_returns == "full"
+        full = not kind.members or settings.group_patch_returns == "full"
         stored = await service.patch(
             built.store,
             ctx,
@@ -145,7 +146,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
             limits=PatchLimits(settings.max_patch_operations, settings.max_patch_list_entries),
             wanted=Wanted(projection, default=full),
         )
-        if kind.name == "Group" and settings.group_patch_returns == "no_content":
+        if kind.members and settings.group_patch_returns == "no_content":
             return empty(204, etag=etag(stored.version))
         return _resource(ctx, kind, stored, projection=projection)
 
