@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        from app.main import served_kinds
+
+        served_kinds(settings)  # a bad SCIM_SCHEMAS: one line and exit 1, before uvicorn
+
         uvicorn.run(
             "app.main:create_app",
             factory=True,

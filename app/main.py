@@ -20,7 +20,8 @@ from app.http.routers import discovery, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
-from app.scim.resources import BUILTIN
+from app.scim.resources import BUILTIN, Registry
+from app.scim.schema_config import SchemaConfigError, load
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.repository import SqlStore
@@ -42,8 +43,17 @@ def query_limits(settings: Settings) -> QueryLimits:
     )
 
 
+def served_kinds(settings: Settings) -> Registry:
+    """The resource types to serve; a bad ``SCIM_SCHEMAS`` stops the start with one line."""
+    try:
+        return load(settings.schemas, BUILTIN)
+    except SchemaConfigError as exc:
+        raise SystemExit(f"error: SCIM_SCHEMAS: {exc}") from None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    kinds = served_kinds(settings)
     policy.accept_internal_email_domains()
     logging.getLogger("app").setLevel(settings.log_level.upper())
     engine = create_engine(
@@ -73,7 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A redirect has no SCIM body and IdPs do not follow it for writes: /Users/ is a 404.
         redirect_slashes=False,
     )
-    kinds = BUILTIN
     app.state.settings = settings
     app.state.store = store
     app.state.runtime = Runtime(

@@ -60,3 +60,9 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    schemas: str | None = Field(
+        default=None,
+        description="A JSON file, or a directory of them, of Schema and ResourceType "
+        "documents: custom extensions of User/Group and new resource types (README: Custom "
+        "attributes).",
+    )

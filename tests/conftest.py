@@ -80,7 +80,7 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "resources", "tokens", "resource_counts")
+            for t in ("memberships", "unique_values", "resources", "tokens", "resource_counts")
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):

@@ -9,11 +9,13 @@ these fields; none of them names a resource type.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, reduce
+from operator import or_
 from typing import Any
 
-from scim2_models import EnterpriseUser, Group, Resource, User
+from scim2_models import EnterpriseUser, Extension, Group, Resource, User
 
 from app.scim.attributes import COMMON_ATTRIBUTES, AttributeSpec, SchemaSpec, schema_spec
 from app.scim.text import fold
@@ -66,6 +68,11 @@ class ResourceKind:
     container: MemberType | None = None
     required_extensions: frozenset[str] = frozenset()
     description: str = ""
+    base_model: type[Resource[Any]] | None = None
+    """The core model without extensions, to rebuild ``model`` with more of them."""
+    extension_models: tuple[type[Extension], ...] = ()
+    read_only: bool = False
+    """Clients read it; writes come from the application (``python -m app catalog``)."""
 
     @property
     def schema_urns(self) -> tuple[str, ...]:
@@ -94,6 +101,45 @@ class ResourceKind:
         names |= {e.urn for e in self.extensions if any(a.hides() for a in e.attributes.values())}
         return frozenset(names | {name.lower() for name in names})
 
+    @cached_property
+    def unique_attributes(self) -> tuple[tuple[str, AttributeSpec], ...]:
+        """(schema URN or "" for core, attribute) of each top-level attribute of a configured
+        schema declaring ``uniqueness`` server or global: the database refuses a second
+        resource of the tenant with the same value (RFC 7643 §2.2). The unique name of a
+        built-in type is kept by its own column instead."""
+        found = []
+        for schema in (self.core, *self.extensions):
+            if not schema.configured:
+                continue
+            urn = "" if schema is self.core else schema.urn
+            for spec in schema.attributes.values():
+                if spec.uniqueness != "none" and spec.name.lower() not in ("id", "externalid"):
+                    found.append((urn, spec))
+        return tuple(found)
+
+    @cached_property
+    def checked(self) -> bool:
+        """Whether writes need ``app.scim.constraints`` (configured schemas, required
+        extensions); the built-in types alone need none, and their writes skip it."""
+        configured = any(s.configured for s in (self.core, *self.extensions))
+        return configured or bool(self.required_extensions)
+
+    def with_extensions(
+        self, extensions: list[tuple[type[Extension], SchemaSpec, bool]]
+    ) -> ResourceKind:
+        """This kind with more extensions (model class, index, required) appended."""
+        base = self.base_model or self.model
+        models = (*self.extension_models, *(model for model, _, _ in extensions))
+        model = base[reduce(or_, models)] if models else base  # type: ignore[index]
+        required = {spec.urn for _, spec, needed in extensions if needed}
+        return dataclasses.replace(
+            self,
+            model=model,
+            extensions=(*self.extensions, *(spec for _, spec, _ in extensions)),
+            extension_models=models,
+            required_extensions=self.required_extensions | required,
+        )
+
     @property
     def as_member(self) -> MemberType:
         return MemberType(self.name, self.endpoint, self.name_attribute)
@@ -120,6 +166,10 @@ class Registry:
     def get(self, name: str) -> ResourceKind | None:
         return self.kinds.get(name)
 
+    def by_endpoint(self, endpoint: str) -> ResourceKind | None:
+        lowered = endpoint.lower()
+        return next((k for k in self.kinds.values() if k.endpoint.lower() == lowered), None)
+
     def __iter__(self) -> Any:
         return iter(self.kinds.values())
 
@@ -135,6 +185,8 @@ def _kind(name: str, model: type[Resource[Any]], core: type[Resource[Any]], **mo
         model=model,
         core=schema_spec(core.to_schema()),
         extensions=tuple(schema_spec(e.to_schema()) for e in extensions),
+        base_model=core,
+        extension_models=tuple(extensions),
         **more,
     )
 
@@ -155,15 +207,9 @@ def builtin_kinds() -> dict[str, ResourceKind]:
     )
     container = group.as_member
     members = {k.name: k.as_member for k in (user, group)}
-    user = _replace(user, container=container)
-    group = _replace(group, container=container, member_types=members)
+    user = dataclasses.replace(user, container=container)
+    group = dataclasses.replace(group, container=container, member_types=members)
     return {user.name: user, group.name: group}
-
-
-def _replace(kind: ResourceKind, **changes: Any) -> ResourceKind:
-    import dataclasses
-
-    return dataclasses.replace(kind, **changes)
 
 
 BUILTIN = Registry(builtin_kinds())

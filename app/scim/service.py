@@ -22,7 +22,7 @@ from scim2_models import (
     Resource,
 )
 
-from app.scim import groups, policy, relations
+from app.scim import constraints, groups, policy, relations
 from app.scim import patch as patching
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
@@ -80,7 +80,10 @@ def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
     )
     if reason:
         raise InvalidValueException(detail=reason)
-    return ResourceWrite(document=document, search=search_document(kind, document), keys=keys)
+    unique = constraints.check(kind, document) if kind.checked else ()
+    return ResourceWrite(
+        document=document, search=search_document(kind, document), keys=keys, unique=unique
+    )
 
 
 def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:
@@ -95,13 +98,14 @@ async def create(
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
     members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
-    if members is None or not members.target():
+    if (members is None or not members.target()) and not kind.unique_attributes:
         # One statement: a new resource has no members and belongs to no group yet.
         async with store.transaction(write=True, single=True) as tx:
             return await tx.insert(ctx.tenant, kind, write, _now())
     async with store.transaction(write=True) as tx:
         stored = await tx.insert(ctx.tenant, kind, write, _now())
-        await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
+        if members is not None:
+            await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
         return (await relations.attach(tx, ctx, [kind], [stored], relations.DEFAULT))[0]
 
 

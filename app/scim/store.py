@@ -48,6 +48,8 @@ class ResourceWrite:
     document: dict[str, Any]
     search: dict[str, Any]
     keys: ResourceKeys
+    unique: tuple[tuple[str, str], ...] = ()
+    """Values of configured unique attributes (``app.scim.constraints``), kept by the store."""
 
 
 @dataclass(frozen=True, slots=True)

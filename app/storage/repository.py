@@ -25,6 +25,7 @@ from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
+from app.storage.unique import UniqueOps
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -76,7 +77,7 @@ def _columns(write: ResourceWrite, row_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-class SqlTransaction(MembershipOps):
+class SqlTransaction(MembershipOps, UniqueOps):
     """One open transaction, or, for reads, statements each on their own (see
     ``SqlStore.transaction``), run by ``executor``."""
 
@@ -111,6 +112,8 @@ class SqlTransaction(MembershipOps):
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
+        if kind.unique_attributes:
+            await self.write_unique(tenant, kind, row_id, write.unique, new=True)
         return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
 
     async def get(
@@ -147,6 +150,8 @@ class SqlTransaction(MembershipOps):
             await self.executor.execute(_UPDATE, {**values, **_columns(write, current.id)})
         except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
+        if kind.unique_attributes:
+            await self.write_unique(tenant, kind, current.id, write.unique, new=False)
         return StoredResource(
             current.id, kind.name, version, current.created, now, write.document, current.groups
         )
