@@ -86,7 +86,9 @@ def _where(document: dict[str, Any], loc: tuple[Any, ...]) -> str:
                 names.append(current["name"])
         else:
             break
-    return f"attribute {'.'.join(names)}" if names else "the schema"
+    field = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
+    where = f"attribute {'.'.join(names)}" if names else "the schema"
+    return f"{where}: {field}" if field and field not in names else where
 
 
 def _check_attributes(file: str, urn: str, attributes: list[Any], parent: str = "") -> None:

@@ -3,7 +3,8 @@
 Each transcript is the sequence of requests the provider sends (Okta: its SCIM spec tests, user
 provisioning, group push; Entra: users and groups in its default shapes and in its
 aadOptscim062020 shapes) with the answers it accepts. The file's ``requires`` lists the server
-features the flow depends on, printed with any failing step.
+features the flow depends on, printed with any failing step; its optional ``settings`` are
+the server settings it runs with (``schemas``: a SCIM_SCHEMAS file from the repository root).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import MakeApp, client_for
 from tests.idp.idp_replay import replay
 
 HERE = Path(__file__).parent
@@ -30,8 +31,18 @@ def test_transcripts_are_found() -> None:
     assert all(t.values[0]["steps"] for t in TRANSCRIPTS)
 
 
+ROOT = HERE.parents[1]
+
+
+def _settings(transcript: dict[str, Any]) -> dict[str, Any]:
+    """A transcript's ``settings`` (e.g. ``schemas``: a path from the repository root)."""
+    settings = dict(transcript.get("settings", {}))
+    if "schemas" in settings:
+        settings["schemas"] = str(ROOT / settings["schemas"])
+    return settings
+
+
 @pytest.mark.parametrize("transcript", TRANSCRIPTS)
-async def test_idp_transcript_replays(
-    transcript: dict[str, Any], client: httpx.AsyncClient
-) -> None:
-    await replay(client, "/scim/v2", transcript)
+async def test_idp_transcript_replays(transcript: dict[str, Any], make_app: MakeApp) -> None:
+    async with client_for(make_app(**_settings(transcript))) as client:
+        await replay(client, "/scim/v2", transcript)
