@@ -46,9 +46,10 @@ def query_limits(settings: Settings) -> QueryLimits:
 def served_kinds(settings: Settings) -> Registry:
     """The resource types to serve; a bad ``SCIM_SCHEMAS`` stops the start with one line."""
     try:
-        return load(settings.schemas, BUILTIN)
+        bundled = [name.strip() for name in settings.resource_types.split(",") if name.strip()]
+        return load(settings.schemas, BUILTIN, bundled)
     except SchemaConfigError as exc:
-        raise SystemExit(f"error: SCIM_SCHEMAS: {exc}") from None
+        raise SystemExit(f"error: {exc}") from None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

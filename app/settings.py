@@ -66,3 +66,8 @@ class Settings(BaseSettings):
         "documents: custom extensions of User/Group and new resource types (README: Custom "
         "attributes).",
     )
+    resource_types: str = Field(
+        default="",
+        description="Bundled optional resource types to serve, a comma list of Role, "
+        "Entitlement, Agent, AgenticApplication (User and Group are always served).",
+    )

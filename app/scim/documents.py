@@ -29,7 +29,8 @@ def canonical(kind: ResourceKind, resource: Resource[Any], context: Context) -> 
     dumped = resource.model_dump(scim_ctx=context, mode="json")
     for key in (*_NOT_STORED, *kind.derived):
         dumped.pop(key, None)
-    dumped.pop("id", None)
+    if not kind.catalog:
+        dumped.pop("id", None)  # the row's id; a catalogue keeps the application's own
     return dumped
 
 

@@ -84,6 +84,7 @@ def _raw_operations(body: Any, max_operations: int) -> list[dict[str, Any]]:
 def _prepared(kind: ResourceKind, raw: dict[str, Any], resource_id: str) -> list[Any]:
     """One raw operation after the PATCH tolerances, as one or more raw operations."""
     policy.lowercase_op(raw)
+    policy.boolean_filter_strings(kind, raw)
     policy.remove_by_value(raw)
     policy.pathless_id_and_schemas(kind, raw, resource_id)
     policy.boolean_strings(kind, raw)

@@ -71,8 +71,14 @@ class ResourceKind:
     base_model: type[Resource[Any]] | None = None
     """The core model without extensions, to rebuild ``model`` with more of them."""
     extension_models: tuple[type[Extension], ...] = ()
-    read_only: bool = False
-    """Clients read it; writes come from the application (``python -m app catalog``)."""
+    catalog: bool = False
+    """A catalogue the application publishes (Okta Roles, Entitlements): SCIM clients read
+    it, the application writes it (``python -m app catalog``); served ids are the
+    application's own."""
+    assigns: str | None = None
+    """The attribute of other types whose values name this catalogue's ids (``roles``)."""
+    assigned: dict[str, tuple[ResourceKind, ...]] = field(default_factory=dict)
+    """Attribute -> the catalogues its values are checked against (User ``roles``)."""
 
     @property
     def schema_urns(self) -> tuple[str, ...]:
@@ -118,6 +124,12 @@ class ResourceKind:
         return tuple(found)
 
     @cached_property
+    def checked_in_store(self) -> bool:
+        """Whether a create needs more than one statement: unique values to keep, or
+        assignments to check against a catalogue."""
+        return bool(self.unique_attributes or self.assigned)
+
+    @cached_property
     def checked(self) -> bool:
         """Whether writes need ``app.scim.constraints`` (configured schemas, required
         extensions); the built-in types alone need none, and their writes skip it."""
@@ -145,6 +157,14 @@ class ResourceKind:
         return MemberType(self.name, self.endpoint, self.name_attribute)
 
     def keys(self, document: dict[str, Any]) -> ResourceKeys:
+        if self.catalog:
+            name = document.get("id")
+            return ResourceKeys(
+                name_key=name if isinstance(name, str) else "",
+                external_id=document.get("externalId"),
+                active=None,
+                display_name=document.get("displayName"),
+            )
         name = document.get(self.name_attribute) if self.name_attribute else None
         active = document.get("active")
         display = document.get("displayName")

@@ -14,8 +14,11 @@ the attribute and what is wrong; the server refuses to start with it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,11 @@ from app.scim.resources import Registry, ResourceKind
 
 SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-_TYPES = frozenset({"string", "boolean", "decimal", "integer", "dateTime", "reference", "complex"})
+_TYPES = frozenset(
+    {"string", "boolean", "decimal", "integer", "dateTime", "reference", "binary", "complex"}
+)
+BUNDLED = ("Role", "Entitlement", "Agent", "AgenticApplication")
+"""Optional types shipped in ``app/scim/bundled`` and switched on by SCIM_RESOURCE_TYPES."""
 _MAX_NAME = 32
 """``resources.resource_type`` is a 32-character column."""
 
@@ -176,6 +183,7 @@ def _new_kind(file: str, document: dict[str, Any], schemas: dict[str, _Schema]) 
         )
     model: type[Resource[Any]] = Resource.from_schema(found.schema)
     display = found.spec.attributes.get("displayname")
+    assigns = document.get("x-assigns")
     return ResourceKind(
         name=name,
         endpoint=endpoint,
@@ -183,20 +191,44 @@ def _new_kind(file: str, document: dict[str, Any], schemas: dict[str, _Schema]) 
         core=found.spec,
         extensions=(),
         name_attribute=display.name if display is not None else None,
-        unique_name=False,
+        unique_name=bool(document.get("x-catalog")),
         description=str(document.get("description") or document.get("name") or name),
         base_model=model,
+        catalog=bool(document.get("x-catalog")),
+        assigns=assigns if isinstance(assigns, str) else None,
     )
 
 
-def build(documents: list[tuple[str, Any]], base: Registry) -> Registry:
-    """``base`` with the documents' resource types and extensions added."""
+def _assigned(kinds: dict[str, ResourceKind]) -> dict[str, ResourceKind]:
+    """Tie each catalogue to the types whose attribute it names (Role -> User ``roles``)."""
+    catalogues = [k for k in kinds.values() if k.catalog and k.assigns]
+    out = {}
+    for name, kind in kinds.items():
+        assigned = {
+            attribute.name: tuple(c for c in catalogues if c.assigns == attribute.name)
+            for attribute in kind.core.attributes.values()
+            if not kind.catalog and any(c.assigns == attribute.name for c in catalogues)
+        }
+        out[name] = dataclasses.replace(kind, assigned=assigned) if assigned else kind
+    return out
+
+
+def build(
+    documents: list[tuple[str, Any]],
+    base: Registry,
+    references: Sequence[tuple[str, Any]] = (),
+) -> Registry:
+    """``base`` with the documents' resource types and extensions added; ``references`` are
+    Schema documents the types may name without serving them (the bundled ones)."""
     schemas: dict[str, _Schema] = {}
+    for file, document in references:
+        parsed = _schema(file, document)
+        schemas[parsed.spec.urn.lower()] = parsed
     types: list[tuple[str, dict[str, Any]]] = []
     for file, document in documents:
         if _kind_of(file, document) == "schema":
             parsed = _schema(file, document)
-            if parsed.spec.urn.lower() in schemas:
+            if parsed.spec.urn.lower() in schemas and file not in _bundled_files():
                 raise SchemaConfigError(f"{file}: {parsed.spec.urn}: defined twice")
             schemas[parsed.spec.urn.lower()] = parsed
         else:
@@ -219,14 +251,38 @@ def build(documents: list[tuple[str, Any]], base: Registry) -> Registry:
         kinds[kind.name] = kind.with_extensions(
             _extensions(file, document, kind, schemas, known_models)
         )
-    return Registry(kinds)
+    return Registry(_assigned(kinds))
 
 
-def load(path: str | None, base: Registry) -> Registry:
-    """The registry to serve: ``base`` alone without ``SCIM_SCHEMAS``."""
-    if not path:
+def _bundled_files() -> dict[str, str]:
+    folder = resources.files("app.scim") / "bundled"
+    return {str(folder / f"{name}.json"): name for name in BUNDLED}
+
+
+def _bundled(names: Sequence[str]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """(documents of the types switched on, Schema documents of every bundled type)."""
+    unknown = [n for n in names if n not in BUNDLED]
+    if unknown:
+        raise SchemaConfigError(
+            f"SCIM_RESOURCE_TYPES: {unknown[0]!r} is not one of {', '.join(BUNDLED)}"
+        )
+    chosen, references = [], []
+    for file, name in _bundled_files().items():
+        documents = _documents(Path(file))
+        references += [(f, d) for f, d in documents if _kind_of(f, d) == "schema"]
+        if name in names:
+            chosen += documents
+    return chosen, references
+
+
+def load(path: str | None, base: Registry, bundled: Sequence[str] = ()) -> Registry:
+    """The registry to serve: ``base``, the bundled types named, the SCIM_SCHEMAS ones."""
+    if not path and not bundled:
         return base
-    where = Path(path)
-    if not where.exists():
-        raise SchemaConfigError(f"{path}: no such file or directory (SCIM_SCHEMAS)")
-    return build(_documents(where), base)
+    documents, references = _bundled(bundled)
+    if path:
+        where = Path(path)
+        if not where.exists():
+            raise SchemaConfigError(f"{path}: no such file or directory (SCIM_SCHEMAS)")
+        documents += _documents(where)
+    return build(documents, base, references)

@@ -22,7 +22,7 @@ from scim2_models import (
     Resource,
 )
 
-from app.scim import constraints, groups, policy, relations
+from app.scim import catalog, constraints, groups, policy, relations
 from app.scim import patch as patching
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
@@ -30,15 +30,18 @@ from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
-from app.scim.text import issued_id, too_long
+from app.scim.text import catalog_row, issued_id, too_long
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_id(kind: ResourceKind, resource_id: str) -> uuid.UUID:
-    """Ids as this service writes them (``issued_id``); anything else names no resource (404)."""
+def parse_id(ctx: RequestContext, kind: ResourceKind, resource_id: str) -> uuid.UUID:
+    """Ids as this service writes them (``issued_id``); anything else names no resource (404).
+    A catalogue's ids are the application's own, each naming one row (``catalog_row``)."""
+    if kind.catalog:
+        return catalog_row(ctx.tenant, kind, resource_id)
     parsed = issued_id(resource_id)
     if parsed is None:
         raise _not_found(kind, resource_id)
@@ -88,7 +91,8 @@ def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
 
 def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:
     """The stored document as a model, for operations that compute on it (PUT, PATCH)."""
-    return kind.model.model_validate({**stored.document, "id": str(stored.id)})
+    served_id = stored.document.get("id") if kind.catalog else str(stored.id)
+    return kind.model.model_validate({**stored.document, "id": served_id})
 
 
 async def create(
@@ -98,11 +102,13 @@ async def create(
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
     members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
-    if (members is None or not members.target()) and not kind.unique_attributes:
+    if (members is None or not members.target()) and not kind.checked_in_store:
         # One statement: a new resource has no members and belongs to no group yet.
         async with store.transaction(write=True, single=True) as tx:
             return await tx.insert(ctx.tenant, kind, write, _now())
     async with store.transaction(write=True) as tx:
+        if kind.assigned:
+            write = await catalog.assigned(tx, ctx.tenant, kind, write)
         stored = await tx.insert(ctx.tenant, kind, write, _now())
         if members is not None:
             await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
@@ -120,7 +126,7 @@ async def get(
     snapshot = relations.reads_members([kind], wanted)
     async with store.transaction(write=False, snapshot=snapshot) as tx:
         stored = await tx.get(
-            ctx.tenant, kind, parse_id(kind, resource_id), with_groups=with_groups
+            ctx.tenant, kind, parse_id(ctx, kind, resource_id), with_groups=with_groups
         )
         if stored is None:
             raise _not_found(kind, resource_id)
@@ -134,7 +140,7 @@ async def open_members(
     stack = AsyncExitStack()
     tx = await stack.enter_async_context(store.transaction(write=False, snapshot=True))
     try:
-        stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
+        stored = await tx.get(ctx.tenant, kind, parse_id(ctx, kind, resource_id))
         if stored is None:
             raise _not_found(kind, resource_id)
     except BaseException:
@@ -150,7 +156,7 @@ async def _locked(
     current = await tx.get(
         ctx.tenant,
         kind,
-        parse_id(kind, resource_id),
+        parse_id(ctx, kind, resource_id),
         for_update=True,
         with_groups=relations.wants_groups([kind], relations.DEFAULT),
     )
@@ -178,6 +184,8 @@ async def replace(
         )
         if replacement.replace(load(kind, current)) or changed:
             write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
+            if kind.assigned:
+                write = await catalog.assigned(tx, ctx.tenant, kind, write)
             current = await tx.update(ctx.tenant, kind, current, write, _now())
         return (await relations.attach(tx, ctx, [kind], [current], relations.DEFAULT))[0]
 
@@ -222,6 +230,8 @@ async def patch_locked(
         write = rewrite(kind, current.document)
     if write is None:
         return current
+    if kind.assigned:
+        write = await catalog.assigned(tx, ctx.tenant, kind, write)
     return await tx.update(ctx.tenant, kind, current, write, _now())
 
 
@@ -244,7 +254,7 @@ async def patch(
     The row lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) makes concurrent
     PATCHes of one resource apply one after the other, so none loses another's update.
     """
-    parsed = parse_id(kind, resource_id)
+    parsed = parse_id(ctx, kind, resource_id)
     delta, operations = patching.parse(kind, payload, str(parsed), limits.operations)
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
@@ -258,7 +268,7 @@ async def patch(
 async def delete(
     store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str, if_match: str | None
 ) -> None:
-    parsed = parse_id(kind, resource_id)
+    parsed = parse_id(ctx, kind, resource_id)
     async with store.transaction(write=True) as tx:
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
@@ -282,7 +292,7 @@ async def search(
 
 def present(ctx: RequestContext, kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
     """The full representation served for a stored resource; never re-validated."""
-    resource_id = str(stored.id)
+    resource_id = str(stored.document.get("id")) if kind.catalog else str(stored.id)
     return render(
         kind,
         resource_id=resource_id,

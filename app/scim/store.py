@@ -50,6 +50,8 @@ class ResourceWrite:
     keys: ResourceKeys
     unique: tuple[tuple[str, str], ...] = ()
     """Values of configured unique attributes (``app.scim.constraints``), kept by the store."""
+    row_id: uuid.UUID | None = None
+    """The id of the row to insert; None lets the store issue one (catalogues derive it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +159,14 @@ class MembershipTransaction(Protocol):
 
 
 class Transaction(MembershipTransaction, Protocol):
+    async def documents(self, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The stored documents of the rows that exist among ``row_ids`` (one statement)."""
+
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:
-        """Insert a new resource; raises UniquenessException when its name key is taken."""
+        """Insert a new resource; raises UniquenessException when its name key, or a value
+        of a configured unique attribute (``write.unique``), is taken."""
 
     async def get(
         self,

@@ -100,7 +100,10 @@ _MEMBER_TYPE = ColumnTarget(memberships.c.member_type, nullable=False, lowered=T
 def _columns(kind: ResourceKind) -> dict[str, ColumnTarget]:
     """The kind's attributes kept in columns: its unique name, and a boolean ``active``."""
     columns = {}
-    if kind.unique_name and kind.name_attribute:
+    if kind.catalog:
+        # The application's own ids, kept exactly (caseExact) in the name column.
+        columns["id"] = ColumnTarget(resources.c.name_key, nullable=False, access="scoped")
+    elif kind.unique_name and kind.name_attribute:
         columns[kind.name_attribute.lower()] = _NAME_KEY
     active = kind.core.attributes.get("active")
     if active is not None and active.type == "boolean" and not active.multi_valued:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -94,10 +94,16 @@ class SqlTransaction(MembershipOps, UniqueOps):
         rows = await self.executor.rows(prepared.built.statement, prepared.params)
         return prepared.built, list(rows)
 
+    async def documents(self, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        rows = await self.executor.rows(
+            sa.select(resources.c.id, resources.c.document).where(resources.c.id.in_(row_ids))
+        )
+        return {row["id"]: row["document"] for row in rows}
+
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:
-        row_id = uuid.uuid4()
+        row_id = write.row_id or uuid.uuid4()
         values = {
             "id": row_id,
             "tenant": tenant,

@@ -14,6 +14,7 @@ from app.http.openapi import patch_body, request_body, responses
 from app.http.responses import empty, scim, scim_streamed
 from app.scim import service
 from app.scim.context import RequestContext
+from app.scim.errors import MethodNotAllowedException
 from app.scim.etag import etag, not_modified
 from app.scim.listing import list_response
 from app.scim.patch import PatchLimits
@@ -54,6 +55,16 @@ async def _streamed(
     return scim_streamed(head, kind.members or "", stream.batches(), etag=tag)
 
 
+def _writable(kind: ResourceKind) -> None:
+    """A catalogue (Okta Roles, Entitlements) is written by the application, never by a
+    SCIM client: 405, as for discovery endpoints (RFC 7644 §3.12)."""
+    if kind.catalog:
+        raise MethodNotAllowedException(
+            detail=f"{kind.endpoint} is read-only: the application manages it "
+            "(python -m app catalog)"
+        )
+
+
 def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     """Add ``kind``'s routes to ``app`` itself: routes of included routers are matched
     through FastAPI's per-request include machinery, which costs about 60 µs a level."""
@@ -71,6 +82,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 201),
     )
     async def create(request: Request) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         stored = await service.create(store, ctx, kind, await json_body(request))
         return _resource(ctx, kind, stored, status_code=201, projection=params.projection(request))
@@ -120,6 +132,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 200),
     )
     async def replace(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         body, if_match = await json_body(request), params.header(request, params.IF_MATCH)
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
@@ -133,6 +146,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 200),
     )
     async def patch(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, built = await caller(request), runtime(request)
         settings, projection = built.settings, params.projection(request)
         full = not kind.members or settings.group_patch_returns == "full"
@@ -159,6 +173,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 204),
     )
     async def delete(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         if_match = params.header(request, params.IF_MATCH)
         await service.delete(store, ctx, kind, resource_id, if_match)
