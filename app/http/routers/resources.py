@@ -142,7 +142,10 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         base + "/{resource_id}",
         tags=tags,
         operation_id=f"patch_{name}",
-        openapi_extra={**patch_body(), **params.documented(*params.PROJECTION, params.IF_MATCH)},
+        openapi_extra={
+            **patch_body(kind),
+            **params.documented(*params.PROJECTION, params.IF_MATCH),
+        },
         responses=responses(kind, 200),
     )
     async def patch(request: Request, resource_id: str) -> Response:
