@@ -1,4 +1,4 @@
-"""Command line: ``python -m app token create|list|revoke``, ``migrate``, ``serve``."""
+"""Command line: ``python -m app token create|list|revoke``, ``catalog``, ``migrate``, ``serve``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from scim2_models import UniquenessException
 
+from app import cli_catalog
 from app.http.auth import digest, new_token
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list token names")
     revoke = actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    cli_catalog.register(commands)
     commands.add_parser("migrate", help="apply database migrations")
     serve = commands.add_parser("serve", help="run the server with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
@@ -66,8 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         upgrade(settings.database_url)
         return 0
+    if args.command == "catalog":
+        from app.main import served_kinds
+
+        return cli_catalog.run(settings, served_kinds(settings), args)
     if args.command == "serve":
         import uvicorn
+
+        from app.main import served_kinds
+
+        served_kinds(settings)  # a bad SCIM_SCHEMAS: one line and exit 1, before uvicorn
 
         uvicorn.run(
             "app.main:create_app",

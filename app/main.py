@@ -20,7 +20,8 @@ from app.http.routers import discovery, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
-from app.scim.resources import KINDS
+from app.scim.resources import BUILTIN, Registry
+from app.scim.schema_config import SchemaConfigError, load
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.repository import SqlStore
@@ -42,8 +43,18 @@ def query_limits(settings: Settings) -> QueryLimits:
     )
 
 
+def served_kinds(settings: Settings) -> Registry:
+    """The resource types to serve; a bad ``SCIM_SCHEMAS`` stops the start with one line."""
+    try:
+        bundled = [name.strip() for name in settings.resource_types.split(",") if name.strip()]
+        return load(settings.schemas, BUILTIN, bundled)
+    except SchemaConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    kinds = served_kinds(settings)
     policy.accept_internal_email_domains()
     logging.getLogger("app").setLevel(settings.log_level.upper())
     engine = create_engine(
@@ -80,16 +91,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store=store,
         authenticator=Authenticator(store, settings.bootstrap_token, settings.default_tenant),
         limits=query_limits(settings),
+        kinds=kinds,
     )
 
     # Routes are matched in order: the resource types' first, as identity providers
     # mostly read and write those.
     prefix = settings.base_path
-    for kind in KINDS.values():
+    for kind in kinds:
         resources.install(app, prefix, kind)
-    for kind in KINDS.values():
-        search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], f"{kind.name.lower()}s")
-    search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
+    for kind in kinds:
+        search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], kind.endpoint[1:].lower())
+    search.install(app, f"{prefix}/.search", list(kinds), "all")
     discovery.install(app, prefix)
     docs.install(app)
     openapi.install_security(app, settings.base_path)

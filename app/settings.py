@@ -60,3 +60,14 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    schemas: str | None = Field(
+        default=None,
+        description="A JSON file, or a directory of them, of Schema and ResourceType "
+        "documents: custom extensions of User/Group and new resource types (README: Custom "
+        "attributes).",
+    )
+    resource_types: str = Field(
+        default="",
+        description="Bundled optional resource types to serve, a comma list of Role, "
+        "Entitlement, Agent, AgenticApplication (User and Group are always served).",
+    )

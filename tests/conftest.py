@@ -80,7 +80,7 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "resources", "tokens", "resource_counts")
+            for t in ("memberships", "unique_values", "resources", "tokens", "resource_counts")
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):
@@ -245,7 +245,8 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
 
     # scim2-tester compares a group PATCH's response with what it patched, members
     # included: the RFC-literal mode (README, "Groups"), not the scale-minded default.
-    env = {"SCIM_GROUP_PATCH_RETURNS": "full"}
+    # scim-sanity's Agent and AgenticApplication phases run against the bundled types.
+    env = {"SCIM_GROUP_PATCH_RETURNS": "full", "SCIM_RESOURCE_TYPES": "Agent,AgenticApplication"}
     log = tmp_path_factory.mktemp("live-log") / "server.log"
     with serve(live_database_url, log, env=env) as server:
         yield server

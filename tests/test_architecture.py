@@ -49,3 +49,20 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from sqlalchemy import select\nimport fastapi.routing\n")
     assert {"sqlalchemy", "fastapi.routing"} <= _imports(module)
+
+
+TYPE_NAMES = frozenset({"User", "Group", "Users", "Groups", "/Users", "/Groups"})
+DECLARATION = APP / "scim" / "resources.py"
+
+
+def test_only_the_declaration_names_a_resource_type() -> None:
+    """A resource type is declared once (``app.scim.resources``); no other module of the app
+    spells "User" or "Group", so adding a type or an extension changes no code elsewhere."""
+    offences = [
+        f"{path.relative_to(APP)}:{node.lineno} {node.value!r}"
+        for path in sorted(APP.rglob("*.py"))
+        if path != DECLARATION
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in TYPE_NAMES
+    ]
+    assert not offences, offences

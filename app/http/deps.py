@@ -19,6 +19,7 @@ from app.http.auth import Authenticator
 from app.scim.context import RequestContext
 from app.scim.errors import UnsupportedMediaTypeException
 from app.scim.query import QueryLimits
+from app.scim.resources import BUILTIN, Registry
 from app.scim.store import Store
 from app.scim.text import unstorable
 from app.settings import Settings
@@ -34,6 +35,7 @@ class Runtime:
     store: Store
     authenticator: Authenticator
     limits: QueryLimits
+    kinds: Registry = BUILTIN
 
 
 def runtime(request: Request) -> Runtime:

@@ -6,77 +6,90 @@ schema: the request body refers to the component the response model registers.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from scim2_models import Error, ListResponse
-
+from app.scim import openapi_schemas
+from app.scim.openapi_schemas import Components
 from app.scim.resources import ResourceKind
 
 _MEDIA_TYPES = ("application/scim+json", "application/json")
 
 
-def _component(model: type[Any]) -> str:
-    """The component name FastAPI gives a model (non-word characters become ``_``)."""
-    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", model.__name__)
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _content(name: str, example: Any) -> dict[str, Any]:
+    return {media: {"schema": _ref(name), "example": example} for media in _MEDIA_TYPES}
 
 
 def request_body(kind: ResourceKind) -> dict[str, Any]:
-    schema = {"$ref": f"#/components/schemas/{_component(kind.model)}"}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {media: {"schema": schema} for media in _MEDIA_TYPES},
-        }
-    }
+    """The resource type's own component (its served schemas), with a body POST accepts."""
+    content = _content(kind.name, openapi_schemas.example(kind))
+    return {"requestBody": {"required": True, "content": content}}
 
 
-def patch_body() -> dict[str, Any]:
-    """A PatchOp body (RFC 7644 §3.5.2), described inline: no response model registers it."""
-    operation = {
-        "type": "object",
-        "required": ["op"],
-        "properties": {
-            "op": {"type": "string", "enum": ["add", "remove", "replace"]},
-            "path": {"type": "string"},
-            "value": {},
-        },
-    }
-    schema = {
-        "type": "object",
-        "required": ["Operations"],
-        "properties": {
-            "schemas": {"type": "array", "items": {"type": "string"}},
-            "Operations": {"type": "array", "items": operation},
-        },
-    }
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {media: {"schema": schema} for media in _MEDIA_TYPES},
-        }
-    }
+def patch_body(kind: ResourceKind) -> dict[str, Any]:
+    """A PatchOp body (RFC 7644 §3.5.2): Okta's deactivation, or a member add for groups."""
+    content = _content("PatchOp", openapi_schemas.patch_example(kind))
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def search_body() -> dict[str, Any]:
+    content = {media: {"schema": _ref("SearchRequest")} for media in _MEDIA_TYPES}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+_ERRORS = (
+    (400, "Invalid request (scimType says why)", "invalidValue"),
+    (401, "Missing or invalid bearer token", None),
+    (404, "No such resource", None),
+    (409, "Uniqueness conflict", "uniqueness"),
+    (412, "If-Match precondition failed", None),
+    (413, "Body too large", None),
+    (415, "Unsupported content type", None),
+)
+
+
+def _error(status: int, description: str, scim_type: str | None) -> dict[str, Any]:
+    example: dict[str, Any] = {"schemas": [openapi_schemas.ERROR_URN], "status": str(status)}
+    if scim_type:
+        example["scimType"] = scim_type
+    example["detail"] = description
+    return {"description": description, "content": _content("Error", example)}
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Error, "description": description}
-    for code, description in (
-        (400, "Invalid request (scimType says why)"),
-        (401, "Missing or invalid bearer token"),
-        (404, "No such resource"),
-        (409, "Uniqueness conflict"),
-        (412, "If-Match precondition failed"),
-        (413, "Body too large"),
-        (415, "Unsupported content type"),
-    )
+    status: _error(status, description, scim_type) for status, description, scim_type in _ERRORS
 }
 
 
 def responses(kind: ResourceKind, status: int, *, listed: bool = False) -> dict[int | str, Any]:
     if status == 204:
-        return {**ERRORS}
-    model: Any = ListResponse[kind.model] if listed else kind.model  # type: ignore[name-defined]
-    return {status: {"model": model, "description": "The resource"}, **ERRORS}
+        return {204: {"description": "Done, no body"}, **ERRORS}
+    if listed:
+        name = f"{kind.name}ListResponse"
+        example: Any = {
+            "schemas": [openapi_schemas.LIST_URN],
+            "totalResults": 1,
+            "startIndex": 1,
+            "itemsPerPage": 1,
+            "Resources": [openapi_schemas.served_example(kind)],
+        }
+    else:
+        name, example = kind.name, openapi_schemas.served_example(kind)
+    return {status: {"description": "The resource", "content": _content(name, example)}, **ERRORS}
+
+
+def _without_validation_errors(spec: dict[str, Any]) -> None:
+    """FastAPI documents a 422 for path parameters; this service never sends one (bad input
+    is a SCIM 400), so the document does not claim it."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
 
 
 SECURITY_SCHEME = "bearer"
@@ -94,7 +107,10 @@ def install_security(app: Any, prefix: str) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema  # type: ignore[no-any-return]
         spec: dict[str, Any] = build()
-        spec.setdefault("components", {})["securitySchemes"] = {
+        _without_validation_errors(spec)
+        components = spec.setdefault("components", {})
+        components.setdefault("schemas", {}).update(Components(app.state.runtime.kinds).build())
+        components["securitySchemes"] = {
             SECURITY_SCHEME: {
                 "type": "http",
                 "scheme": "bearer",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim2_models import Schema
+from scim2_models import Context, Schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,10 @@ class AttributeSpec:
     returned: str
     mutability: str
     sub: dict[str, AttributeSpec] = field(default_factory=dict)
+    uniqueness: str = "none"
+    canonical: tuple[str, ...] = ()
+    """Values allowed, enforced for configured schemas only (``SCIM_SCHEMAS``): the
+    built-in ones list theirs as suggestions (RFC 7643 §4.1.2 ``type``)."""
 
     @property
     def is_complex(self) -> bool:
@@ -39,10 +43,16 @@ class SchemaSpec:
 
     urn: str
     attributes: dict[str, AttributeSpec]
+    document: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The schema as ``/Schemas`` serves it (RFC 7643 §7), without ``meta``."""
+    configured: bool = False
+    """Declared in ``SCIM_SCHEMAS``: canonicalValues and uniqueness are enforced."""
 
 
-def _spec(attribute: Any) -> AttributeSpec:
-    sub = {str(s.name).lower(): _spec(s) for s in attribute.sub_attributes or ()}
+def _spec(attribute: Any, configured: bool = False) -> AttributeSpec:
+    sub = {str(s.name).lower(): _spec(s, configured) for s in attribute.sub_attributes or ()}
+    canonical = attribute.canonical_values if configured else None
+    uniqueness = attribute.uniqueness.value if attribute.uniqueness else "none"
     return AttributeSpec(
         name=attribute.name,
         type=attribute.type.value,
@@ -51,14 +61,18 @@ def _spec(attribute: Any) -> AttributeSpec:
         returned=attribute.returned.value if attribute.returned else "default",
         mutability=attribute.mutability.value if attribute.mutability else "readWrite",
         sub=sub,
+        uniqueness=uniqueness,
+        canonical=tuple(str(v) for v in canonical or ()),
     )
 
 
-def schema_spec(schema: Schema) -> SchemaSpec:
+def schema_spec(schema: Schema, *, configured: bool = False) -> SchemaSpec:
     """Index one scim2-models Schema."""
     return SchemaSpec(
         urn=str(schema.id),
-        attributes={str(a.name).lower(): _spec(a) for a in schema.attributes or ()},
+        attributes={str(a.name).lower(): _spec(a, configured) for a in schema.attributes or ()},
+        document=schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json"),
+        configured=configured,
     )
 
 

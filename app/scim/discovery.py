@@ -10,20 +10,17 @@ from scim2_models import (
     Bulk,
     ChangePassword,
     Context,
-    EnterpriseUser,
     ETag,
     Filter,
-    Group,
     NotFoundException,
     Pagination,
     Patch,
-    ResourceType,
     ServiceProviderConfig,
     Sort,
-    User,
 )
 
-from app.scim.resources import KINDS, ResourceKind
+from app.scim.attributes import SchemaSpec
+from app.scim.resources import Registry, ResourceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +68,24 @@ def service_provider_config(caps: Capabilities, base_url: str) -> dict[str, Any]
     return out
 
 
+RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+
+
 def _resource_type(kind: ResourceKind, base_url: str) -> dict[str, Any]:
-    out = ResourceType.from_resource(kind.model).model_dump(
-        scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json"
-    )
+    """The ResourceType document (RFC 7643 §6) of ``kind``, from its declaration alone."""
+    out: dict[str, Any] = {
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": kind.name,
+        "name": kind.name,
+        "description": kind.description or kind.name,
+        "endpoint": kind.endpoint,
+        "schema": kind.core.urn,
+    }
+    if kind.extensions:
+        out["schemaExtensions"] = [
+            {"schema": e.urn, "required": e.urn in kind.required_extensions}
+            for e in kind.extensions
+        ]
     out["meta"] = {
         "resourceType": "ResourceType",
         "location": f"{base_url}/ResourceTypes/{kind.name}",
@@ -82,36 +93,40 @@ def _resource_type(kind: ResourceKind, base_url: str) -> dict[str, Any]:
     return out
 
 
-def resource_types(base_url: str) -> list[dict[str, Any]]:
-    return [_resource_type(kind, base_url) for kind in KINDS.values()]
+def resource_types(kinds: Registry, base_url: str) -> list[dict[str, Any]]:
+    return [_resource_type(kind, base_url) for kind in kinds]
 
 
-def resource_type(name: str, base_url: str) -> dict[str, Any]:
-    kind = KINDS.get(name)
+def resource_type(kinds: Registry, name: str, base_url: str) -> dict[str, Any]:
+    kind = kinds.get(name)
     if kind is None:
         raise NotFoundException(detail=f"ResourceType {name} not found")
     return _resource_type(kind, base_url)
 
 
-_SCHEMA_MODELS = (User, EnterpriseUser, Group)
+def _served(kinds: Registry) -> list[SchemaSpec]:
+    """Each schema any served type uses, once, in declaration order."""
+    seen: dict[str, SchemaSpec] = {}
+    for kind in kinds:
+        for spec in (kind.core, *kind.extensions):
+            seen.setdefault(spec.urn.lower(), spec)
+    return list(seen.values())
 
 
-def _schema(model: Any, base_url: str) -> dict[str, Any]:
-    out: dict[str, Any] = model.to_schema().model_dump(
-        scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json"
-    )
-    out["meta"] = {"resourceType": "Schema", "location": f"{base_url}/Schemas/{out['id']}"}
+def _schema(spec: SchemaSpec, base_url: str) -> dict[str, Any]:
+    out = dict(spec.document)
+    out["meta"] = {"resourceType": "Schema", "location": f"{base_url}/Schemas/{spec.urn}"}
     return out
 
 
-def schemas(base_url: str) -> list[dict[str, Any]]:
-    return [_schema(model, base_url) for model in _SCHEMA_MODELS]
+def schemas(kinds: Registry, base_url: str) -> list[dict[str, Any]]:
+    return [_schema(spec, base_url) for spec in _served(kinds)]
 
 
-def schema(urn: str, base_url: str) -> dict[str, Any]:
-    for model in _SCHEMA_MODELS:
-        if str(model.__schema__).lower() == urn.lower():
-            return _schema(model, base_url)
+def schema(kinds: Registry, urn: str, base_url: str) -> dict[str, Any]:
+    for spec in _served(kinds):
+        if spec.urn.lower() == urn.lower():
+            return _schema(spec, base_url)
     raise NotFoundException(detail=f"Schema {urn} not found")
 
 

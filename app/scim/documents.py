@@ -19,16 +19,18 @@ from app.scim.attributes import AttributeSpec
 from app.scim.resources import ResourceKind
 from app.scim.text import fold, instant, parse_instant
 
-_NOT_STORED = frozenset({"meta", "password", "groups"})
-"""meta is rebuilt from columns; password is never returned; User.groups is derived."""
+_NOT_STORED = frozenset({"meta", "password"})
+"""meta is rebuilt from columns; password is never returned."""
 
 
-def canonical(resource: Resource[Any], context: Context) -> dict[str, Any]:
-    """The JSON document to store for a validated resource (without id and meta)."""
+def canonical(kind: ResourceKind, resource: Resource[Any], context: Context) -> dict[str, Any]:
+    """The JSON document to store for a validated resource (without id and meta, and without
+    the attributes derived from membership rows, such as User ``groups``)."""
     dumped = resource.model_dump(scim_ctx=context, mode="json")
-    for key in _NOT_STORED:
+    for key in (*_NOT_STORED, *kind.derived):
         dumped.pop(key, None)
-    dumped.pop("id", None)
+    if not kind.catalog:
+        dumped.pop("id", None)  # the row's id; a catalogue keeps the application's own
     return dumped
 
 

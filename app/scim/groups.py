@@ -14,15 +14,9 @@ from typing import Any
 
 from scim2_models import InvalidValueException, Resource
 
-from app.scim import member_patch
 from app.scim.member_patch import MemberDelta, member_id
-from app.scim.patch import PATCH_SCHEMA as PATCH_URN
-from app.scim.resources import GROUP, ResourceKind
+from app.scim.resources import ResourceKind
 from app.scim.store import MemberRow, Transaction
-
-
-def is_group(kind: ResourceKind) -> bool:
-    return kind.name == GROUP.name
 
 
 def take_members(kind: ResourceKind, resource: Resource[Any]) -> MemberDelta | None:
@@ -31,44 +25,60 @@ def take_members(kind: ResourceKind, resource: Resource[Any]) -> MemberDelta | N
     PUT replaces the resource (RFC 7644 §3.5.1), so a Group PUT without ``members`` leaves
     the group with none. Other kinds have no membership: None.
     """
-    if not is_group(kind):
+    if kind.members is None:
         return None
-    members = getattr(resource, "members", None) or []
-    resource.members = None  # type: ignore[attr-defined]
+    members = getattr(resource, kind.members, None) or []
+    setattr(resource, kind.members, None)
     delta = MemberDelta()
     delta.replaced([(member_id(m.value), m.display) for m in members])
     return delta
 
 
-async def _resolve(tx: Transaction, tenant: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def _resolve(
+    tx: Transaction, kind: ResourceKind, tenant: str, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
     """Each id's resource type; an id naming nothing of this tenant is 400 invalidValue."""
     if not ids:
         return {}
-    found = await tx.resolve_members(tenant, ids)
+    found = await tx.resolve_members(kind, tenant, ids)
     missing = [i for i in ids if i not in found]
     if missing:
-        raise InvalidValueException(detail=f"no User or Group has the id {missing[0]}")
+        names = " or ".join(kind.member_types)
+        raise InvalidValueException(detail=f"no {names} has the id {missing[0]}")
     return found
 
 
-async def _refuse_cycle(tx: Transaction, group_id: uuid.UUID, found: dict[uuid.UUID, str]) -> None:
+async def _refuse_cycle(
+    tx: Transaction, kind: ResourceKind, group_id: uuid.UUID, found: dict[uuid.UUID, str]
+) -> None:
     """A group may not contain itself, directly or through nested groups (RFC 7643 §4.2)."""
-    groups = [i for i, kind in found.items() if kind == GROUP.name]
-    if groups and await tx.reaches(groups, group_id):
+    nested = [i for i, name in found.items() if name == kind.name]
+    if nested and await tx.reaches(kind, nested, group_id):
         raise InvalidValueException(detail="a group cannot be a member of itself, even nested")
 
 
 async def _add(
-    tx: Transaction, tenant: str, group_id: uuid.UUID, ids: list[uuid.UUID], delta: MemberDelta
+    tx: Transaction,
+    kind: ResourceKind,
+    tenant: str,
+    group_id: uuid.UUID,
+    ids: list[uuid.UUID],
+    delta: MemberDelta,
 ) -> int:
-    found = await _resolve(tx, tenant, ids)
-    await _refuse_cycle(tx, group_id, found)
+    found = await _resolve(tx, kind, tenant, ids)
+    await _refuse_cycle(tx, kind, group_id, found)
     rows = [MemberRow(i, found[i], delta.display.get(i)) for i in ids]
     return await tx.add_members(group_id, rows) if ids else 0
 
 
 async def write_members(
-    tx: Transaction, tenant: str, group_id: uuid.UUID, delta: MemberDelta, *, new: bool = False
+    tx: Transaction,
+    kind: ResourceKind,
+    tenant: str,
+    group_id: uuid.UUID,
+    delta: MemberDelta,
+    *,
+    new: bool = False,
 ) -> bool:
     """Write only the difference ``delta`` makes; True when any row changed.
 
@@ -76,26 +86,14 @@ async def write_members(
     ones that come; an empty replace is one DELETE. A new group skips the read.
     """
     if delta.replace is None:
-        added = await _add(tx, tenant, group_id, list(delta.add), delta)
+        added = await _add(tx, kind, tenant, group_id, list(delta.add), delta)
         removed = await tx.remove_members(group_id, list(delta.remove)) if delta.remove else 0
         return bool(added or removed)
     target = delta.target()
     if not target:
         return False if new else bool(await tx.clear_members(group_id))
     current = set() if new else await tx.member_ids(group_id)
-    added = await _add(tx, tenant, group_id, list(target - current), delta)
+    added = await _add(tx, kind, tenant, group_id, list(target - current), delta)
     gone = list(current - target)
     removed = await tx.remove_members(group_id, gone) if gone else 0
     return bool(added or removed)
-
-
-def split_members(kind: ResourceKind, payload: Any) -> tuple[MemberDelta | None, Any]:
-    """(membership delta, PatchOp body left for the document) of a PATCH body.
-
-    For a Group, ``members`` operations become one ordered delta of row changes and the
-    other operations stay a PatchOp body (None when none is left). Other kinds pass through.
-    """
-    if not is_group(kind):
-        return None, payload
-    delta, others = member_patch.split(payload)
-    return delta, ({"schemas": [PATCH_URN], "Operations": others} if others else None)

@@ -18,17 +18,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim2_models import (
-    Group,
-    InvalidPathException,
-    InvalidSyntaxException,
-    InvalidValueException,
-    Path,
-)
+from scim2_models import InvalidPathException, InvalidValueException, Path
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
-from app.scim.patch import PATCH_SCHEMA as PATCH_URN
+from app.scim.resources import ResourceKind
 from app.scim.text import issued_id, too_long
+
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 _OPS = frozenset({"add", "remove", "replace"})
 
@@ -87,7 +83,7 @@ def member_id(value: Any) -> uuid.UUID:
     """A member ``value`` to add: a resource id, so a UUID (else 400 invalidValue)."""
     found = issued_id(value)
     if found is None:
-        raise InvalidValueException(detail=f"no User or Group has the id {value!r}")
+        raise InvalidValueException(detail=f"no member can have the id {value!r}")
     return found
 
 
@@ -133,16 +129,17 @@ def _filter_ids(node: FilterNode) -> list[uuid.UUID]:
     raise InvalidPathException(detail='members are selected by value only: members[value eq "id"]')
 
 
-def _members_path(text: str) -> Path[Group] | None:
-    """The parsed path when it targets ``members``; other paths are not ours."""
+def _members_path(kind: ResourceKind, text: str) -> Path[Any] | None:
+    """The parsed path when it targets ``kind.members``; other paths are not ours."""
     try:
-        path = Path[Group](text)
+        path = Path.__class_getitem__(kind.model)(text)
     except InvalidPathException:
         return None
-    return path if path.parts and path.parts[0].lower() == "members" else None
+    name = (kind.members or "").lower()
+    return path if path.parts and path.parts[0].lower() == name else None
 
 
-def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> None:
+def _member_op(delta: MemberDelta, op: str, path: Path[Any], value: Any) -> None:
     if len(path.parts) > 1:
         raise InvalidPathException(detail=f"{path!s}: members are set whole, by value")
     selector = path.value_filter
@@ -163,7 +160,7 @@ def _member_op(delta: MemberDelta, op: str, path: Path[Group], value: Any) -> No
         delta.removed([i for i in found if i is not None])
 
 
-def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
+def _pathless(kind: ResourceKind, delta: MemberDelta, op: str, value: Any) -> Any:
     """Take ``members`` out of a pathless add/replace value; return what remains.
 
     The rest (``id`` and ``schemas`` included) goes through the same PATCH policy as a
@@ -174,7 +171,7 @@ def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
     rest = {}
     for key, item in value.items():
         name = key.lower().rsplit(":", 1)[-1] if key.lower().startswith("urn:") else key.lower()
-        if name == "members":
+        if name == (kind.members or "").lower():
             ids = member_entries(item) if item else []
             if op == "add":
                 delta.added(ids)
@@ -185,35 +182,23 @@ def _pathless(delta: MemberDelta, op: str, value: Any) -> Any:
     return rest
 
 
-def _operations(payload: Any) -> list[dict[str, Any]]:
-    """The ``Operations`` of a PatchOp message (RFC 7644 §3.5.2), checked for shape."""
-    if not isinstance(payload, dict):
-        raise InvalidSyntaxException(detail="the request body must be a JSON object")
-    schemas = _get(payload, "schemas")
-    if not isinstance(schemas, list) or PATCH_URN.lower() not in {str(s).lower() for s in schemas}:
-        raise InvalidSyntaxException(detail=f"schemas must hold {PATCH_URN}")
-    operations = _get(payload, "operations")
-    if not isinstance(operations, list) or not operations:
-        raise InvalidValueException(detail="Operations holds one or more operations")
-    if not all(isinstance(o, dict) for o in operations):
-        raise InvalidSyntaxException(detail="each operation must be a JSON object")
-    return operations
-
-
-def split(payload: Any) -> tuple[MemberDelta, list[dict[str, Any]]]:
-    """The member delta of a Group PATCH and the operations left for the document."""
+def split(
+    kind: ResourceKind, operations: list[dict[str, Any]]
+) -> tuple[MemberDelta, list[dict[str, Any]]]:
+    """The member delta of a PATCH's operations (already read by ``app.scim.patch``) and
+    the operations left for the document, in request order."""
     delta, others = MemberDelta(), []
-    for operation in _operations(payload):
+    for operation in operations:
         op = str(_get(operation, "op") or "").lower()
         path, value = _get(operation, "path"), _get(operation, "value")
         if op not in _OPS:
             others.append(operation)  # PatchOp validation names the error
             continue
-        parsed = _members_path(path) if isinstance(path, str) and path.strip() else None
+        parsed = _members_path(kind, path) if isinstance(path, str) and path.strip() else None
         if parsed is not None:
             _member_op(delta, op, parsed, value)
         elif (path is None or path == "") and op != "remove":
-            rest = _pathless(delta, op, value)
+            rest = _pathless(kind, delta, op, value)
             if rest != {}:
                 others.append({"op": op, "value": rest})
         else:

@@ -1,12 +1,13 @@
 """PATCH requests (RFC 7644 §3.5.2) read and applied with scim2-models, generic over kinds.
 
-Three steps, kept apart so a resource type can route some operations elsewhere (Groups
-keep ``members`` as rows, not in the document):
+Two steps:
 
-- ``parse``: the raw body, after the Okta/Entra tolerances of ``app.scim.policy``, into
-  operations validated against the kind's model (paths, mutability, required, values);
-- ``split``: the operations on one attribute, separated from the rest;
-- ``apply``: the operations run on a copy of a loaded resource, all or none.
+- ``parse``: the raw body, read the same way for every resource type (its shape, then the
+  Okta/Entra tolerances of ``app.scim.policy``), then split: operations on a type's
+  membership rows (``ResourceKind.members``) become a ``MemberDelta``
+  (``app.scim.member_patch``), the others are validated against the kind's model (paths,
+  mutability, required, values);
+- ``apply``: the operations run on a loaded resource, all or none.
 
 The service (``app.scim.service.patch``) loads, applies, validates the result and writes
 it in one transaction.
@@ -31,13 +32,12 @@ from scim2_models import (
     ScimPolicy,
 )
 
-from app.scim import adapters, policy
+from app.scim import adapters, member_patch, policy
 from app.scim.errors import from_validation_error
+from app.scim.member_patch import PATCH_SCHEMA, MemberDelta
 from app.scim.resources import ResourceKind
 
 adapters.install()
-
-PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 Operations = list[PatchOperation[Any]]
 
@@ -50,33 +50,41 @@ def patch_op(model: type[Resource[Any]]) -> type[PatchOp[Any]]:
     return subscripted
 
 
-def _raw_operations(body: Any, max_operations: int) -> tuple[str, list[Any]] | None:
-    """The key and list of ``Operations``; refuses a request over the configured limit."""
+def _get(mapping: dict[str, Any], name: str) -> Any:
+    """PatchOp member names are case-insensitive (RFC 7644 §3.10)."""
+    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == name), None)
+
+
+def _raw_operations(body: Any, max_operations: int) -> list[dict[str, Any]]:
+    """The ``Operations`` of a PatchOp message, checked for shape the same way for every
+    resource type (RFC 7644 §3.5.2): not a PatchOp is invalidSyntax, no operation is
+    invalidValue, more than the configured limit is refused before any is looked at."""
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="a PATCH body must be a PatchOp JSON object")
-    key = next((k for k in body if isinstance(k, str) and k.lower() == "operations"), None)
-    if key is None or not isinstance(body[key], list):
-        return None
-    if len(body[key]) > max_operations:
+    schemas = _get(body, "schemas")
+    if not isinstance(schemas, list) or PATCH_SCHEMA.lower() not in {
+        str(urn).lower() for urn in schemas
+    }:
+        raise InvalidSyntaxException(detail=f"schemas must hold {PATCH_SCHEMA}")
+    operations = _get(body, "operations")
+    if not isinstance(operations, list) or not operations:
+        raise InvalidValueException(detail="Operations holds one or more operations")
+    if len(operations) > max_operations:
         # Not tooMany: RFC 7644 §3.12 keeps it for filters yielding too many results.
         raise InvalidValueException(
-            detail=f"this PATCH carries {len(body[key])} operations; the server applies at "
+            detail=f"this PATCH carries {len(operations)} operations; the server applies at "
             f"most {max_operations} in one request (SCIM_MAX_PATCH_OPERATIONS): "
             "send them in several requests"
         )
-    return key, body[key]
+    if not all(isinstance(operation, dict) for operation in operations):
+        raise InvalidSyntaxException(detail="each operation must be a JSON object")
+    return operations
 
 
-def check_limit(body: Any, max_operations: int) -> None:
-    """Refuse a request with more operations than configured, before any is looked at."""
-    _raw_operations(body, max_operations)
-
-
-def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
+def _prepared(kind: ResourceKind, raw: dict[str, Any], resource_id: str) -> list[Any]:
     """One raw operation after the PATCH tolerances, as one or more raw operations."""
-    if not isinstance(raw, dict):
-        return [raw]
     policy.lowercase_op(raw)
+    policy.boolean_filter_strings(kind, raw)
     policy.remove_by_value(raw)
     policy.pathless_id_and_schemas(kind, raw, resource_id)
     policy.boolean_strings(kind, raw)
@@ -90,53 +98,35 @@ def _prepared(kind: ResourceKind, raw: Any, resource_id: str) -> list[Any]:
     return prepared
 
 
-def _request_error(exc: ValidationError) -> SCIMException:
-    """A PatchOp that is not one (wrong message schema) is invalidSyntax (RFC 7644 §3.12)."""
-    errors = exc.errors(include_url=False)
-    if errors and errors[0]["type"] == "schema_error" and not errors[0]["loc"]:
-        return InvalidSyntaxException(detail=errors[0]["msg"])
-    return from_validation_error(exc)
-
-
-def parse(kind: ResourceKind, body: Any, resource_id: str, max_operations: int) -> Operations:
-    """Validate a PATCH body for ``kind``: every error any resource would have is raised here.
-
-    ``resource_id`` is the id in the URL, which a pathless value may repeat (Okta).
-    """
-    raw = _raw_operations(body, max_operations)
-    if raw is not None:
-        key, operations = raw
-        body = {
-            **body,
-            key: [op for item in operations for op in _prepared(kind, item, resource_id)],
-        }
+def _validated(kind: ResourceKind, operations: list[dict[str, Any]]) -> Operations:
+    body = {"schemas": [PATCH_SCHEMA], "Operations": operations}
     try:
         message = patch_op(kind.model).model_validate(
             body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=policy.PATCH_POLICY
         )
     except ValidationError as exc:
-        raise _request_error(exc) from None
+        raise from_validation_error(exc) from None
     return list(message.operations or [])
 
 
-def split(
-    operations: Sequence[PatchOperation[Any]], attribute: str
-) -> tuple[Operations, Operations]:
-    """(operations whose path names ``attribute``, the others), each in request order.
+def parse(
+    kind: ResourceKind, body: Any, resource_id: str, max_operations: int
+) -> tuple[MemberDelta | None, Operations]:
+    """Read a PATCH body for ``kind``: (membership delta, operations for the document).
 
-    The hook for Groups: ``members`` operations become membership rows while the rest is
-    applied to the document. Attribute names compare case-insensitively (RFC 7643 §2.1).
-    Pathless values naming ``attribute`` are not split: the caller decides what they mean.
+    Every resource type reads the body the same way, so the same body gets the same answer
+    on Users and Groups; the delta is None for a type without membership rows.
+    ``resource_id`` is the id in the URL, which a pathless value may repeat (Okta).
     """
-    lowered = attribute.lower()
-    named = [op for op in operations if _names(op, lowered)]
-    rest = [op for op in operations if not _names(op, lowered)]
-    return named, rest
-
-
-def _names(operation: PatchOperation[Any], lowered: str) -> bool:
-    parts = operation.path.parts if operation.path is not None else ()
-    return bool(parts) and parts[0].lower() == lowered
+    prepared = [
+        op
+        for raw in _raw_operations(body, max_operations)
+        for op in _prepared(kind, raw, resource_id)
+    ]
+    delta = None
+    if kind.members is not None:
+        delta, prepared = member_patch.split(kind, prepared)
+    return delta, (_validated(kind, prepared) if prepared else [])
 
 
 def _tidy(exc: SCIMException) -> SCIMException:

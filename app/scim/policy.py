@@ -8,6 +8,7 @@ docstring.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -378,3 +379,33 @@ def pathless_filtered_keys(operation: dict[str, Any]) -> list[dict[str, Any]]:
     rest = {k: v for k, v in value.items() if k not in filtered}
     split = [{"op": _op(operation), "path": key, "value": value[key]} for key in filtered]
     return ([{**operation, "value": rest}] if rest else []) + split
+
+
+_QUOTED_BOOLEAN = re.compile(r'([\w$]+)(\s+(?:eq|ne)\s+)"(true|false)"', re.IGNORECASE)
+
+
+def boolean_filter_strings(kind: ResourceKind, operation: dict[str, Any]) -> None:
+    """Read ``"True"`` compared with a boolean sub-attribute in a path filter as ``true``.
+
+    Entra's SingleAppRoleAssignment targets ``roles[primary eq "True"].value``; RFC 7644
+    §3.4.2.2 compares a boolean with the literal ``true`` only.
+    Test: tests/http/test_roles_entitlements.py::test_entra_primary_true_string_filter_is_read.
+    """
+    key = _key(operation, "path")
+    path = operation.get(key) if key is not None else None
+    if not isinstance(path, str) or "[" not in path:
+        return
+    head_text = path.partition("[")[0]
+    target = resolve(kind, head_text)
+    head = target.head if target is not None else None
+    if head is None or not head.sub:
+        return
+
+    def literal(match: re.Match[str]) -> str:
+        spec = head.sub.get(match.group(1).lower())
+        if spec is None or spec.type != "boolean":
+            return match.group(0)
+        _fired("boolean_filter_string")
+        return f"{match.group(1)}{match.group(2)}{match.group(3).lower()}"
+
+    operation[key] = _QUOTED_BOOLEAN.sub(literal, path)  # type: ignore[index]

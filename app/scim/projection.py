@@ -157,13 +157,3 @@ def _without(value: Any, subs: set[str]) -> Any:
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if k.lower() not in subs}
     return value
-
-
-def project(
-    document: dict[str, Any],
-    kind: ResourceKind,
-    attributes: str | Iterable[str] | None = None,
-    excluded: str | Iterable[str] | None = None,
-) -> dict[str, Any]:
-    """The representation to send for ``document`` (RFC 7644 §3.4.2.5)."""
-    return Projection.parse(attributes, excluded).apply(document, kind)

@@ -18,15 +18,11 @@ from typing import Any
 
 from app.scim.context import RequestContext
 from app.scim.projection import Projection
-from app.scim.resources import ResourceKind
+from app.scim.resources import MemberType, ResourceKind
 from app.scim.store import GroupRef, StoredResource, Transaction
 
 STREAM_BATCH = 1000
 """Members per chunk of a streamed response: memory stays flat whatever the group's size."""
-
-RELATION = {"Group": "members", "User": "groups"}
-"""The derived attribute of each resource type, by type name."""
-
 
 _EVERYTHING = Projection()
 
@@ -53,77 +49,86 @@ DEFAULT = Wanted()
 
 
 def _member(
-    ctx: RequestContext, member_id: uuid.UUID, kind: str, display: str | None
+    ctx: RequestContext, member_id: uuid.UUID, kind: MemberType | None, display: str | None
 ) -> dict[str, Any]:
-    rendered: dict[str, Any] = {
-        "value": str(member_id),
-        "$ref": f"{ctx.base_url}/{kind}s/{member_id}",
-        "type": kind,
-    }
+    rendered: dict[str, Any] = {"value": str(member_id)}
+    if kind is not None:
+        rendered["$ref"] = f"{ctx.base_url}{kind.endpoint}/{member_id}"
+        rendered["type"] = kind.name
     if display is not None:
         rendered["display"] = display
     return rendered
 
 
 async def _members(
-    tx: Transaction, ctx: RequestContext, group_ids: list[uuid.UUID]
+    tx: Transaction, ctx: RequestContext, kind: ResourceKind, group_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[dict[str, Any]]]:
     found: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    async for m in tx.members_of(group_ids):
-        found.setdefault(m.group_id, []).append(_member(ctx, m.member_id, m.type, m.display))
+    types = kind.member_types
+    async for m in tx.members_of(kind, group_ids):
+        member = _member(ctx, m.member_id, types.get(m.type), m.display)
+        found.setdefault(m.group_id, []).append(member)
     return found
 
 
 def wants_groups(kinds: Sequence[ResourceKind], wanted: Wanted) -> bool:
     """Whether a read of ``kinds`` must fetch the derived ``groups`` with its rows."""
-    return wanted.wants("groups") and any(RELATION.get(kind.name) == "groups" for kind in kinds)
+    return any(kind.groups and wanted.wants(kind.groups) for kind in kinds)
 
 
 def reads_members(kinds: Sequence[ResourceKind], wanted: Wanted) -> bool:
     """Whether a read of ``kinds`` also reads members: then it needs a read transaction
     (several statements, one state; members are streamed from a server-side cursor)."""
-    return wanted.wants("members") and any(RELATION.get(kind.name) == "members" for kind in kinds)
+    return any(kind.members and wanted.wants(kind.members) for kind in kinds)
 
 
-def _groups(ctx: RequestContext, refs: tuple[GroupRef, ...]) -> list[dict[str, Any]]:
+def _groups(
+    ctx: RequestContext, kind: ResourceKind, refs: tuple[GroupRef, ...]
+) -> list[dict[str, Any]]:
     rendered = []
     for ref in refs:
-        item = _member(ctx, ref.group_id, "Group", ref.display)
+        item = _member(ctx, ref.group_id, kind.container, ref.display)
         item["type"] = "direct" if ref.direct else "indirect"
         rendered.append(item)
     return rendered
 
 
 async def attach(
-    tx: Transaction, ctx: RequestContext, stored: list[StoredResource], wanted: Wanted
+    tx: Transaction,
+    ctx: RequestContext,
+    kinds: Sequence[ResourceKind],
+    stored: list[StoredResource],
+    wanted: Wanted,
 ) -> list[StoredResource]:
     """``stored`` with ``members`` / ``groups`` added to the documents that want them.
 
-    Groups' members are read here (one query for the page); users' groups were read with
-    the rows (``with_groups``) and are only rendered.
+    Groups' members are read here (one query per type for the page); users' groups were
+    read with the rows (``with_groups``) and are only rendered.
     """
-    group_ids = [
-        r.id
-        for r in stored
-        if RELATION.get(r.resource_type) == "members" and wanted.wants("members")
-    ]
-    members = await _members(tx, ctx, group_ids) if group_ids else {}
+    by_name = {kind.name: kind for kind in kinds}
+    members: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for kind in kinds:
+        if kind.members and wanted.wants(kind.members):
+            ids = [r.id for r in stored if r.resource_type == kind.name]
+            members.update(await _members(tx, ctx, kind, ids) if ids else {})
     out = []
     for resource in stored:
-        relation = RELATION.get(resource.resource_type)
-        if relation == "members" and resource.id in members:
-            out.append(_with(resource, members[resource.id]))
-        elif relation == "groups" and resource.groups and wanted.wants("groups"):
-            out.append(_with(resource, _groups(ctx, resource.groups)))
+        kind = by_name[resource.resource_type]
+        if kind.members and resource.id in members:
+            out.append(_with(resource, kind.members, members[resource.id]))
+        elif kind.groups and resource.groups and wanted.wants(kind.groups):
+            out.append(_with(resource, kind.groups, _groups(ctx, kind, resource.groups)))
         else:
             out.append(resource)
     return out
 
 
-def _with(resource: StoredResource, values: list[dict[str, Any]] | None) -> StoredResource:
+def _with(
+    resource: StoredResource, name: str, values: list[dict[str, Any]] | None
+) -> StoredResource:
     if not values:
         return resource
-    document = {**resource.document, RELATION[resource.resource_type]: values}
+    document = {**resource.document, name: values}
     return dataclasses.replace(resource, document=document)
 
 
@@ -136,15 +141,22 @@ class MemberStream:
     """
 
     def __init__(
-        self, stack: AsyncExitStack, tx: Transaction, ctx: RequestContext, stored: StoredResource
+        self,
+        stack: AsyncExitStack,
+        tx: Transaction,
+        ctx: RequestContext,
+        kind: ResourceKind,
+        stored: StoredResource,
     ) -> None:
         self._stack, self._tx, self._ctx, self.stored = stack, tx, ctx, stored
+        self._kind = kind
 
     async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
         try:
             batch: list[dict[str, Any]] = []
-            async for m in self._tx.members_of([self.stored.id]):
-                batch.append(_member(self._ctx, m.member_id, m.type, m.display))
+            types = self._kind.member_types
+            async for m in self._tx.members_of(self._kind, [self.stored.id]):
+                batch.append(_member(self._ctx, m.member_id, types.get(m.type), m.display))
                 if len(batch) >= STREAM_BATCH:
                     yield batch
                     batch = []
@@ -157,6 +169,6 @@ class MemberStream:
         await self._stack.aclose()
 
 
-def streams(kind_name: str, wanted: Wanted) -> bool:
+def streams(kind: ResourceKind, wanted: Wanted) -> bool:
     """Stream a plain full GET of a group; projected reads take the buffered path."""
-    return kind_name == "Group" and wanted == DEFAULT
+    return kind.members is not None and wanted == DEFAULT

@@ -22,7 +22,7 @@ from scim2_models import (
     Resource,
 )
 
-from app.scim import adapters, groups, policy, relations
+from app.scim import adapters, catalog, constraints, groups, policy, relations
 from app.scim import patch as patching
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
@@ -30,15 +30,18 @@ from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
-from app.scim.text import issued_id, too_long
+from app.scim.text import catalog_row, issued_id, too_long
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_id(kind: ResourceKind, resource_id: str) -> uuid.UUID:
-    """Ids as this service writes them (``issued_id``); anything else names no resource (404)."""
+def parse_id(ctx: RequestContext, kind: ResourceKind, resource_id: str) -> uuid.UUID:
+    """Ids as this service writes them (``issued_id``); anything else names no resource (404).
+    A catalogue's ids are the application's own, each naming one row (``catalog_row``)."""
+    if kind.catalog:
+        return catalog_row(ctx.tenant, kind, resource_id)
     parsed = issued_id(resource_id)
     if parsed is None:
         raise _not_found(kind, resource_id)
@@ -65,28 +68,32 @@ def validate(
 
 
 def to_write(kind: ResourceKind, resource: Resource[Any], context: Context) -> ResourceWrite:
-    return rewrite(kind, canonical(resource, context))
+    return rewrite(kind, canonical(kind, resource, context))
 
 
 def rewrite(kind: ResourceKind, document: dict[str, Any]) -> ResourceWrite:
     """The stored forms of a canonical document."""
     keys = kind.keys(document)
-    if not keys.name_key:
+    if keys.name_key == "":
         raise InvalidValueException(detail=f"{kind.name_attribute} must not be empty")
     reason = (
-        too_long(kind.name_attribute, keys.name_key)
+        (too_long(kind.name_attribute or "", keys.name_key) if keys.name_key else None)
         or too_long("externalId", keys.external_id)
         or too_long("displayName", keys.display_name)
     )
     if reason:
         raise InvalidValueException(detail=reason)
-    return ResourceWrite(document=document, search=search_document(kind, document), keys=keys)
+    unique = constraints.check(kind, document) if kind.checked else ()
+    return ResourceWrite(
+        document=document, search=search_document(kind, document), keys=keys, unique=unique
+    )
 
 
 def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:
     """The stored document as a model, for operations that compute on it (PUT, PATCH)."""
+    served_id = stored.document.get("id") if kind.catalog else str(stored.id)
     with adapters.stored_emails():
-        return kind.model.model_validate({**stored.document, "id": str(stored.id)})
+        return kind.model.model_validate({**stored.document, "id": served_id})
 
 
 async def create(
@@ -96,14 +103,17 @@ async def create(
     resource = validate(ctx, kind, payload, Context.RESOURCE_CREATION_REQUEST)
     members = groups.take_members(kind, resource)
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
-    if members is None or not members.target():
+    if (members is None or not members.target()) and not kind.checked_in_store:
         # One statement: a new resource has no members and belongs to no group yet.
         async with store.transaction(write=True, single=True) as tx:
             return await tx.insert(ctx.tenant, kind, write, _now())
     async with store.transaction(write=True) as tx:
+        if kind.assigned:
+            write = await catalog.assigned(tx, ctx.tenant, kind, write)
         stored = await tx.insert(ctx.tenant, kind, write, _now())
-        await groups.write_members(tx, ctx.tenant, stored.id, members, new=True)
-        return (await relations.attach(tx, ctx, [stored], relations.DEFAULT))[0]
+        if members is not None:
+            await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
+        return (await relations.attach(tx, ctx, [kind], [stored], relations.DEFAULT))[0]
 
 
 async def get(
@@ -117,11 +127,11 @@ async def get(
     snapshot = relations.reads_members([kind], wanted)
     async with store.transaction(write=False, snapshot=snapshot) as tx:
         stored = await tx.get(
-            ctx.tenant, kind, parse_id(kind, resource_id), with_groups=with_groups
+            ctx.tenant, kind, parse_id(ctx, kind, resource_id), with_groups=with_groups
         )
         if stored is None:
             raise _not_found(kind, resource_id)
-        return (await relations.attach(tx, ctx, [stored], wanted))[0]
+        return (await relations.attach(tx, ctx, [kind], [stored], wanted))[0]
 
 
 async def open_members(
@@ -131,13 +141,13 @@ async def open_members(
     stack = AsyncExitStack()
     tx = await stack.enter_async_context(store.transaction(write=False, snapshot=True))
     try:
-        stored = await tx.get(ctx.tenant, kind, parse_id(kind, resource_id))
+        stored = await tx.get(ctx.tenant, kind, parse_id(ctx, kind, resource_id))
         if stored is None:
             raise _not_found(kind, resource_id)
     except BaseException:
         await stack.aclose()
         raise
-    return relations.MemberStream(stack, tx, ctx, stored)
+    return relations.MemberStream(stack, tx, ctx, kind, stored)
 
 
 async def _locked(
@@ -147,7 +157,7 @@ async def _locked(
     current = await tx.get(
         ctx.tenant,
         kind,
-        parse_id(kind, resource_id),
+        parse_id(ctx, kind, resource_id),
         for_update=True,
         with_groups=relations.wants_groups([kind], relations.DEFAULT),
     )
@@ -171,12 +181,14 @@ async def replace(
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         changed = members is not None and await groups.write_members(
-            tx, ctx.tenant, current.id, members
+            tx, kind, ctx.tenant, current.id, members
         )
         if replacement.replace(load(kind, current)) or changed:
             write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
+            if kind.assigned:
+                write = await catalog.assigned(tx, ctx.tenant, kind, write)
             current = await tx.update(ctx.tenant, kind, current, write, _now())
-        return (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
+        return (await relations.attach(tx, ctx, [kind], [current], relations.DEFAULT))[0]
 
 
 def patched(
@@ -195,7 +207,7 @@ def patched(
     resource, changed = patching.apply(load(kind, current), operations, max_list_entries)
     if not changed:
         return None
-    document = canonical(resource, Context.RESOURCE_REPLACEMENT_REQUEST)
+    document = canonical(kind, resource, Context.RESOURCE_REPLACEMENT_REQUEST)
     policy.manager_reference(document, ctx.endpoint_url(kind))
     write = rewrite(kind, document)
     return None if write.document == current.document else write
@@ -219,6 +231,8 @@ async def patch_locked(
         write = rewrite(kind, current.document)
     if write is None:
         return current
+    if kind.assigned:
+        write = await catalog.assigned(tx, ctx.tenant, kind, write)
     return await tx.update(ctx.tenant, kind, current, write, _now())
 
 
@@ -226,7 +240,7 @@ async def _patch_unlocked(
     store: Store,
     ctx: RequestContext,
     kind: ResourceKind,
-    resource_id: uuid.UUID,
+    resource_id: str,
     operations: patching.Operations,
     if_match: str | None,
     limits: patching.PatchLimits,
@@ -238,16 +252,21 @@ async def _patch_unlocked(
     when another write came first; the caller then takes the locked path."""
     with_groups = relations.wants_groups([kind], relations.DEFAULT)
     async with store.transaction(write=False) as tx:
-        current = await tx.get(ctx.tenant, kind, resource_id, with_groups=with_groups)
+        parsed = parse_id(ctx, kind, resource_id)
+        current = await tx.get(ctx.tenant, kind, parsed, with_groups=with_groups)
     if current is None:
         raise _not_found(kind, resource_id)
     check_if_match(if_match, current.version)
     write = patched(ctx, kind, current, operations, limits.list_entries) if operations else None
     if write is None:
-        return (await relations.attach(tx, ctx, [current], wanted))[0]
+        return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
     async with store.transaction(write=True, single=True) as tx:
         updated = await tx.update_unless_changed(ctx.tenant, kind, current, write, _now())
-        return None if updated is None else (await relations.attach(tx, ctx, [updated], wanted))[0]
+        return (
+            None
+            if updated is None
+            else (await relations.attach(tx, ctx, [kind], [updated], wanted))[0]
+        )
 
 
 async def patch(
@@ -271,27 +290,28 @@ async def patch(
     PostgreSQL, BEGIN IMMEDIATE on SQLite), so concurrent PATCHes of one resource apply one
     after the other and none loses another's update.
     """
-    parsed = parse_id(kind, resource_id)
-    patching.check_limit(payload, limits.operations)
-    delta, rest = groups.split_members(kind, payload)
-    operations = patching.parse(kind, rest, str(parsed), limits.operations) if rest else []
-    if delta is None and not relations.reads_members([kind], wanted):
-        done = await _patch_unlocked(store, ctx, kind, parsed, operations, if_match, limits, wanted)
+    parsed = parse_id(ctx, kind, resource_id)
+    delta, operations = patching.parse(kind, payload, str(parsed), limits.operations)
+    unlocked = delta is None and not kind.checked_in_store
+    if unlocked and not relations.reads_members([kind], wanted):
+        done = await _patch_unlocked(
+            store, ctx, kind, resource_id, operations, if_match, limits, wanted
+        )
         if done is not None:
             return done
     async with store.transaction(write=True) as tx:
         current = await _locked(tx, ctx, kind, resource_id, if_match)
         touched = delta is not None and await groups.write_members(
-            tx, ctx.tenant, current.id, delta
+            tx, kind, ctx.tenant, current.id, delta
         )
         current = await patch_locked(tx, ctx, kind, current, operations, limits, touched=touched)
-        return (await relations.attach(tx, ctx, [current], wanted))[0]
+        return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
 
 
 async def delete(
     store: Store, ctx: RequestContext, kind: ResourceKind, resource_id: str, if_match: str | None
 ) -> None:
-    parsed = parse_id(kind, resource_id)
+    parsed = parse_id(ctx, kind, resource_id)
     async with store.transaction(write=True) as tx:
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
@@ -309,13 +329,13 @@ async def search(
     snapshot = relations.reads_members(query.kinds, wanted)
     async with store.transaction(write=False, snapshot=snapshot) as tx:
         page = await tx.list(ctx.tenant, query, with_groups=with_groups)
-        attached = await relations.attach(tx, ctx, page.resources, wanted)
+        attached = await relations.attach(tx, ctx, query.kinds, page.resources, wanted)
         return dataclasses.replace(page, resources=attached)
 
 
 def present(ctx: RequestContext, kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
     """The full representation served for a stored resource; never re-validated."""
-    resource_id = str(stored.id)
+    resource_id = str(stored.document.get("id")) if kind.catalog else str(stored.id)
     return render(
         kind,
         resource_id=resource_id,

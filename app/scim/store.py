@@ -48,6 +48,10 @@ class ResourceWrite:
     document: dict[str, Any]
     search: dict[str, Any]
     keys: ResourceKeys
+    unique: tuple[tuple[str, str], ...] = ()
+    """Values of configured unique attributes (``app.scim.constraints``), kept by the store."""
+    row_id: uuid.UUID | None = None
+    """The id of the row to insert; None lets the store issue one (catalogues derive it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +129,11 @@ class Member:
 class MembershipTransaction(Protocol):
     """Set operations on membership rows; each touches only the rows it names."""
 
-    async def resolve_members(self, tenant: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """The resource type of each id naming a User or Group of ``tenant``; others absent."""
+    async def resolve_members(
+        self, kind: ResourceKind, tenant: str, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The resource type of each id naming a resource of ``tenant`` whose type may be a
+        member of ``kind`` (``kind.member_types``); others absent."""
 
     async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
         """Insert memberships, ignoring existing ones; returns how many were new."""
@@ -140,18 +147,26 @@ class MembershipTransaction(Protocol):
     async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
         """The group's direct member ids (to compute the difference a replace writes)."""
 
-    async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+    async def reaches(
+        self, kind: ResourceKind, starts: Sequence[uuid.UUID], target: uuid.UUID
+    ) -> bool:
         """Whether ``target`` is in ``starts`` or nested at any depth in one of them."""
 
-    def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
+    def members_of(
+        self, kind: ResourceKind, group_ids: Sequence[uuid.UUID]
+    ) -> AsyncIterator[Member]:
         """The direct members of the groups with display names, from one streamed query."""
 
 
 class Transaction(MembershipTransaction, Protocol):
+    async def documents(self, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The stored documents of the rows that exist among ``row_ids`` (one statement)."""
+
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:
-        """Insert a new resource; raises UniquenessException when its name key is taken."""
+        """Insert a new resource; raises UniquenessException when its name key, or a value
+        of a configured unique attribute (``write.unique``), is taken."""
 
     async def get(
         self,

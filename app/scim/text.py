@@ -91,3 +91,12 @@ def unstorable(value: Any) -> str | None:
         except UnicodeEncodeError:
             return "strings must be valid Unicode (no lone surrogates)"
     return None
+
+
+_CATALOG = uuid.UUID("6f1c2a4e-5b3d-4e8f-9a7c-1d2e3f405162")
+
+
+def catalog_row(tenant: str, kind: Any, resource_id: str) -> uuid.UUID:
+    """The row id of a catalogue entry: derived from the tenant, the type and the
+    application's own id, so a read by that id is a primary-key lookup."""
+    return uuid.uuid5(_CATALOG, f"{tenant}\0{kind.name}\0{resource_id}")

@@ -14,6 +14,7 @@ Attribute names and schema URNs are matched case-insensitively (RFC 7644 §3.10)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +55,8 @@ class RelationTarget:
     owner: Any
     columns: dict[str, ColumnTarget] = field(default_factory=dict)
     transitive: bool = False
+    nested_type: str = ""
+    """The resource type whose members nest (walked when ``transitive``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,25 +91,32 @@ _COMMON: dict[str, ColumnTarget] = {
     "meta.resourcetype": ColumnTarget(resources.c.resource_type, nullable=False),
 }
 
-_COLUMNS: dict[str, dict[str, ColumnTarget]] = {
-    "User": {
-        "username": ColumnTarget(
-            resources.c.name_key, folded=True, nullable=False, access="scoped"
-        ),
-        "active": ColumnTarget(resources.c.active),
-    },
-    "Group": {
-        "displayname": ColumnTarget(
-            resources.c.name_key, folded=True, nullable=False, access="scoped"
-        )
-    },
-}
-
+_NAME_KEY = ColumnTarget(resources.c.name_key, folded=True, nullable=False, access="scoped")
+_ACTIVE = ColumnTarget(resources.c.active)
 _MEMBER_TYPE = ColumnTarget(memberships.c.member_type, nullable=False, lowered=True)
 
-_RELATIONS: dict[str, dict[str, RelationTarget]] = {
-    "Group": {
-        "members": RelationTarget(
+
+@lru_cache(maxsize=64)
+def _columns(kind: ResourceKind) -> dict[str, ColumnTarget]:
+    """The kind's attributes kept in columns: its unique name, and a boolean ``active``."""
+    columns = {}
+    if kind.catalog:
+        # The application's own ids, kept exactly (caseExact) in the name column.
+        columns["id"] = ColumnTarget(resources.c.name_key, nullable=False, access="scoped")
+    elif kind.unique_name and kind.name_attribute:
+        columns[kind.name_attribute.lower()] = _NAME_KEY
+    active = kind.core.attributes.get("active")
+    if active is not None and active.type == "boolean" and not active.multi_valued:
+        columns["active"] = _ACTIVE
+    return columns
+
+
+@lru_cache(maxsize=64)
+def _relations(kind: ResourceKind) -> dict[str, RelationTarget]:
+    """The kind's attributes kept as membership rows: members it holds, groups holding it."""
+    relations = {}
+    if kind.members:
+        relations[kind.members.lower()] = RelationTarget(
             memberships,
             memberships.c.group_id,
             {
@@ -114,16 +124,16 @@ _RELATIONS: dict[str, dict[str, RelationTarget]] = {
                 "type": _MEMBER_TYPE,
             },
         )
-    },
-    "User": {
-        "groups": RelationTarget(
+    if kind.groups and kind.container is not None:
+        relations[kind.groups.lower()] = RelationTarget(
             memberships,
             memberships.c.member_id,
             {"value": ColumnTarget(memberships.c.group_id, is_uuid=True, nullable=False)},
             transitive=True,
+            nested_type=kind.container.name,
         )
-    },
-}
+    return relations
+
 
 _NOT_STORED = frozenset({"password", "meta"})
 """Never in the search document: password is not kept, meta lives in columns."""
@@ -148,10 +158,10 @@ def _spec(kind: ResourceKind, path: AttrPath) -> tuple[AttributeSpec, str] | Non
 
 def _target(kind: ResourceKind, dotted: str, spec: AttributeSpec, urn: str) -> Target | None:
     if not urn:
-        column = _COLUMNS.get(kind.name, {}).get(dotted) or _COMMON.get(dotted)
+        column = _columns(kind).get(dotted) or _COMMON.get(dotted)
         if column is not None:
             return column
-        relation = _RELATIONS.get(kind.name, {}).get(spec.name.lower())
+        relation = _relations(kind).get(spec.name.lower())
         if relation is not None:
             return relation
     if spec.name.lower() in _NOT_STORED and not urn:

@@ -76,7 +76,7 @@ def _related(relation: RelationTarget, where: Any) -> sa.ColumnElement[bool]:
     inner = table.alias()
     reach = reach.union(
         sa.select(inner.c.member_id, inner.c.member_type).where(
-            inner.c.group_id == reach.c.member_id, reach.c.member_type == "Group"
+            inner.c.group_id == reach.c.member_id, reach.c.member_type == relation.nested_type
         )
     )
     return _exists(reach, reach.c.member_id == resources.c.id)

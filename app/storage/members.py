@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from scim2_models import InvalidValueException
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.scim.resources import ResourceKind
 from app.scim.store import GroupRef, Member, MemberRow
 from app.storage.errors import INTEGRITY_ERRORS
 from app.storage.executors import Executor
@@ -35,7 +36,6 @@ CHUNK = 1000
 _BATCH = 5000
 """Rows per fetch when streaming members: one greenlet switch per batch, not per row."""
 
-_MEMBER_TYPES = ("User", "Group")
 _ONE = sa.literal_column("1", sa.Integer)
 _ZERO = sa.literal_column("0", sa.Integer)
 _NESTING_LOCK = 7_643_042
@@ -48,9 +48,16 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _display() -> Any:
-    """A member's display: its displayName, else (Users) its userName."""
-    return sa.func.coalesce(resources.c.display_name, resources.c.document["userName"].as_string())
+@lru_cache(maxsize=16)
+def _display(names: tuple[str, ...]) -> Any:
+    """A member's display: its displayName, else the name attribute of its type."""
+    fallbacks = [resources.c.document[name].as_string() for name in names]
+    return sa.func.coalesce(resources.c.display_name, *fallbacks)
+
+
+def _display_names(kind: ResourceKind) -> tuple[str, ...]:
+    names = {m.name_attribute for m in kind.member_types.values() if m.name_attribute}
+    return tuple(sorted(names - {"displayName"}))
 
 
 class MembershipOps:
@@ -66,14 +73,16 @@ class MembershipOps:
     def _insert(self) -> Any:
         return (sqlite.insert if self.sqlite else postgresql.insert)(memberships)
 
-    async def resolve_members(self, tenant: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """The type (User or Group) of each id that names a resource of this tenant."""
+    async def resolve_members(
+        self, kind: ResourceKind, tenant: str, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The type of each id that names a resource of this tenant ``kind`` may hold."""
         found: dict[uuid.UUID, str] = {}
         for chunk in _chunks(ids):
             rows = await self.executor.rows(
                 sa.select(resources.c.id, resources.c.resource_type).where(
                     resources.c.tenant == tenant,
-                    resources.c.resource_type.in_(_MEMBER_TYPES),
+                    resources.c.resource_type.in_(list(kind.member_types)),
                     resources.c.id.in_(chunk),
                 )
             )
@@ -123,7 +132,9 @@ class MembershipOps:
         query = sa.select(memberships.c.member_id).where(memberships.c.group_id == group_id)
         return {row["member_id"] for row in await self.executor.rows(query)}
 
-    async def reaches(self, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+    async def reaches(
+        self, kind: ResourceKind, starts: Sequence[uuid.UUID], target: uuid.UUID
+    ) -> bool:
         """Whether ``target`` is one of ``starts`` or nested (at any depth) inside one.
 
         Adding group S to group T makes a cycle exactly when T is reachable from S. The
@@ -139,13 +150,15 @@ class MembershipOps:
         seed = sa.select(resources.c.id.label("id")).where(resources.c.id.in_(starts))
         reach = seed.cte("reach", recursive=True)
         step = sa.select(memberships.c.member_id).where(
-            memberships.c.group_id == reach.c.id, memberships.c.member_type == "Group"
+            memberships.c.group_id == reach.c.id, memberships.c.member_type == kind.name
         )
         reach = reach.union(step)
         query = sa.select(sa.literal(1)).select_from(reach).where(reach.c.id == target).limit(1)
         return bool(await self.executor.rows(query))
 
-    async def members_of(self, group_ids: Sequence[uuid.UUID]) -> AsyncIterator[Member]:
+    async def members_of(
+        self, kind: ResourceKind, group_ids: Sequence[uuid.UUID]
+    ) -> AsyncIterator[Member]:
         """Members of these groups with their display names: ONE query, streamed.
 
         Rows arrive in batches from a server-side cursor (asyncpg), so a 100,000-member
@@ -159,7 +172,9 @@ class MembershipOps:
                 memberships.c.group_id,
                 memberships.c.member_id,
                 memberships.c.member_type,
-                sa.func.coalesce(memberships.c.display, _display()).label("display"),
+                sa.func.coalesce(memberships.c.display, _display(_display_names(kind))).label(
+                    "display"
+                ),
             )
             .join(resources, resources.c.id == memberships.c.member_id)
             .where(memberships.c.group_id.in_(group_ids))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -25,6 +25,7 @@ from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
+from app.storage.unique import UniqueOps
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -63,9 +64,11 @@ def _uniqueness(kind: ResourceKind) -> UniquenessException:
     )
 
 
-def _columns(write: ResourceWrite) -> dict[str, Any]:
+def _columns(write: ResourceWrite, row_id: uuid.UUID) -> dict[str, Any]:
+    """A type without a unique name keys its row by id, which the unique index never refuses."""
+    name_key = write.keys.name_key
     return {
-        "name_key": write.keys.name_key,
+        "name_key": str(row_id) if name_key is None else name_key,
         "external_id": write.keys.external_id,
         "active": write.keys.active,
         "display_name": write.keys.display_name,
@@ -74,7 +77,7 @@ def _columns(write: ResourceWrite) -> dict[str, Any]:
     }
 
 
-class SqlTransaction(MembershipOps):
+class SqlTransaction(MembershipOps, UniqueOps):
     """One open transaction, or, for reads, statements each on their own (see
     ``SqlStore.transaction``), run by ``executor``."""
 
@@ -91,23 +94,32 @@ class SqlTransaction(MembershipOps):
         rows = await self.executor.rows(prepared.built.statement, prepared.params)
         return prepared.built, list(rows)
 
+    async def documents(self, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        rows = await self.executor.rows(
+            sa.select(resources.c.id, resources.c.document).where(resources.c.id.in_(row_ids))
+        )
+        return {row["id"]: row["document"] for row in rows}
+
     async def insert(
         self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
     ) -> StoredResource:
+        row_id = write.row_id or uuid.uuid4()
         values = {
-            "id": uuid.uuid4(),
+            "id": row_id,
             "tenant": tenant,
             "resource_type": kind.name,
             "version": 1,
             "created": now,
             "last_modified": now,
-            **_columns(write),
+            **_columns(write, row_id),
         }
         try:
             await self.executor.execute(_INSERT, values)
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
+        if kind.unique_attributes:
+            await self.write_unique(tenant, kind, row_id, write.unique, new=True)
         return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
 
     async def get(
@@ -138,7 +150,7 @@ class SqlTransaction(MembershipOps):
         now: datetime,
     ) -> StoredResource:
         """``current`` was read (and locked) in this transaction for this tenant: by id."""
-        updated = await self._update(_UPDATE, {}, kind, current, write, now)
+        updated = await self._update(_UPDATE, {}, tenant, kind, current, write, now)
         assert updated is not None, "a locked row is still there"
         return updated
 
@@ -153,12 +165,13 @@ class SqlTransaction(MembershipOps):
         """``current`` was read for this tenant; the version in the WHERE makes the read
         and this write one atomic step, without a lock held between them."""
         read = {"read_version": current.version}
-        return await self._update(_UPDATE_UNLESS_CHANGED, read, kind, current, write, now)
+        return await self._update(_UPDATE_UNLESS_CHANGED, read, tenant, kind, current, write, now)
 
     async def _update(
         self,
         statement: Any,
         where: dict[str, Any],
+        tenant: str,
         kind: ResourceKind,
         current: StoredResource,
         write: ResourceWrite,
@@ -167,11 +180,15 @@ class SqlTransaction(MembershipOps):
         version = current.version + 1
         values = {"row_id": current.id, "version": version, "last_modified": now, **where}
         try:
-            changed = await self.executor.execute(statement, {**values, **_columns(write)})
+            changed = await self.executor.execute(
+                statement, {**values, **_columns(write, current.id)}
+            )
         except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
         if not changed:
             return None
+        if kind.unique_attributes:
+            await self.write_unique(tenant, kind, current.id, write.unique, new=False)
         return StoredResource(
             current.id, kind.name, version, current.created, now, write.document, current.groups
         )

@@ -134,3 +134,26 @@ class ResourceCountRow(SQLModel, table=True):
     shard: int = Field(sa_column=sa.Column(sa.SmallInteger(), primary_key=True))
     live: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class UniqueValueRow(SQLModel, table=True):
+    """One value a configured attribute declares unique (``uniqueness`` server or global,
+    RFC 7643 §2.2) held by one resource: the primary key refuses a second holder in the
+    tenant, so a duplicate is decided by the database, not by a lookup.
+
+    ``value`` is folded unless the attribute is caseExact. Rows go with their resource
+    (ON DELETE CASCADE); a write replaces its resource's rows in its own transaction.
+    """
+
+    __tablename__ = "unique_values"
+    __table_args__ = (sa.Index("ix_unique_values_resource_id", "resource_id"),)
+
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    resource_type: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    attribute: str = Field(sa_column=sa.Column(sa.String(256), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(512), primary_key=True))
+    resource_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("resources.id", ondelete="CASCADE"), nullable=False
+        )
+    )

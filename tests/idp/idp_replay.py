@@ -33,16 +33,24 @@ def substitute(value: Any, saved: dict[str, str]) -> Any:
 
 
 def lookup(document: Any, dotted: str) -> Any:
-    """``a.0.b`` in a JSON document; keys compare case-insensitively (RFC 7643 §2.1)."""
-    current = document
-    for part in dotted.split("."):
-        if isinstance(current, list) and part.isdigit() and int(part) < len(current):
+    """``a.0.b`` in a JSON document; keys compare case-insensitively (RFC 7643 §2.1), and a
+    key may itself hold dots (``urn:...:enterprise:2.0:User.manager``)."""
+    current, rest = document, dotted
+    while rest:
+        if isinstance(current, list):
+            part, _, rest = rest.partition(".")
+            if not (part.isdigit() and int(part) < len(current)):
+                return MISSING
             current = current[int(part)]
         elif isinstance(current, dict):
-            keys = {k.lower(): k for k in current}
-            if part.lower() not in keys:
+            lowered = rest.lower()
+            keys = [
+                k for k in current if lowered == k.lower() or lowered.startswith(k.lower() + ".")
+            ]
+            if not keys:
                 return MISSING
-            current = current[keys[part.lower()]]
+            key = max(keys, key=len)
+            current, rest = current[key], rest[len(key) + 1 :]
         else:
             return MISSING
     return current

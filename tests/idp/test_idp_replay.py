@@ -37,3 +37,10 @@ def test_placeholders_are_replaced_in_keys_and_nested_values() -> None:
         "value": [{"value": "42"}],
         "n": 1,
     }
+
+
+def test_lookup_reads_keys_that_hold_dots() -> None:
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    document = {urn: {"department": "x"}}
+    assert lookup(document, f"{urn}.department") == "x"
+    assert lookup(document, f"{urn}.manager") is MISSING

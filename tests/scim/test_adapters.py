@@ -9,10 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from app.scim import adapters, patch, service
-from app.scim.resources import USER
+from app.scim.resources import BUILTIN
 from app.scim.store import StoredResource
 from tests.conftest import USER_SCHEMA, patch_payload
 
+USER = BUILTIN.kinds["User"]
 NOW = datetime.now(UTC)
 
 
@@ -21,7 +22,7 @@ def test_filtered_patch_reuses_one_adapter_per_type() -> None:
         {"schemas": [USER_SCHEMA], "userName": "a", "emails": [{"value": "a@x.co"}]}
     )
     op = {"op": "replace", "path": 'emails[value eq "a@x.co"].primary', "value": True}
-    operations = patch.parse(USER, patch_payload(op), "id", max_operations=10)
+    _, operations = patch.parse(USER, patch_payload(op), "id", max_operations=10)
     patch.apply(user, operations)
     before = adapters.cache_hits()
     patch.apply(user, operations)

@@ -1,4 +1,4 @@
-"""app.scim.patch on its own: generic over resource kinds, with a split hook for Groups.
+"""app.scim.patch on its own: generic over resource kinds, membership split off for Groups.
 
 The only immutable attributes of the served schemas are Group member sub-attributes
 (RFC 7643 §4.2), which HTTP never lets a PATCH reach (members are set whole, by value:
@@ -17,10 +17,12 @@ from scim2_models import MutabilityException
 
 from app.scim import patch, service
 from app.scim.context import RequestContext
-from app.scim.resources import GROUP, USER
+from app.scim.resources import BUILTIN, ResourceKind
 from app.scim.store import StoredResource
 from tests.conftest import GROUP_SCHEMA, USER_SCHEMA, patch_payload
 
+USER: ResourceKind = BUILTIN.kinds["User"]
+GROUP: ResourceKind = BUILTIN.kinds["Group"]
 CTX = RequestContext(tenant="t", base_url="https://scim.test/scim/v2")
 GROUP_ID = uuid.UUID("e9e30dba-f08f-4109-8486-d5c6a331660a")
 MEMBER = "2819c223-7f76-453a-919d-413861904646"
@@ -33,14 +35,14 @@ def _group(**document: Any) -> StoredResource:
 
 
 def _parse(kind: Any, *operations: dict[str, Any]) -> patch.Operations:
-    return patch.parse(kind, patch_payload(*operations), str(GROUP_ID), max_operations=10)
+    _, parsed = patch.parse(kind, patch_payload(*operations), str(GROUP_ID), max_operations=10)
+    return parsed
 
 
 def test_changing_an_immutable_value_already_set_is_mutability() -> None:
     current = _group(members=[{"value": MEMBER, "type": "User"}])
-    operations = _parse(
-        GROUP, {"op": "replace", "path": f'members[value eq "{MEMBER}"].type', "value": "Group"}
-    )
+    path = f'members[value eq "{MEMBER}"].type'
+    operations = patch._validated(GROUP, [{"op": "replace", "path": path, "value": "Group"}])
     with pytest.raises(MutabilityException, match="immutable"):
         service.patched(CTX, GROUP, current, operations)
 
@@ -54,16 +56,21 @@ def test_group_display_name_is_patched_like_any_attribute() -> None:
     assert write.document["displayName"] == "x"
 
 
-def test_split_separates_member_operations_in_request_order() -> None:
-    operations = _parse(
-        GROUP,
+def test_parse_splits_member_operations_from_the_others() -> None:
+    body = patch_payload(
         {"op": "add", "path": "members", "value": [{"value": MEMBER}]},
         {"op": "replace", "path": "displayName", "value": "x"},
         {"op": "remove", "path": f'MEMBERS[value eq "{MEMBER}"]'},
     )
-    members, rest = patch.split(operations, "members")
-    assert [op.op.value for op in members] == ["add", "remove"]
+    delta, rest = patch.parse(GROUP, body, str(GROUP_ID), max_operations=10)
+    assert delta is not None and delta.remove == {uuid.UUID(MEMBER)} and not delta.add
     assert [str(op.path) for op in rest] == ["displayName"]
+
+
+def test_parse_of_a_type_without_members_gives_no_delta() -> None:
+    body = patch_payload({"op": "add", "path": "nickName", "value": "x"})
+    delta, rest = patch.parse(USER, body, str(GROUP_ID), max_operations=10)
+    assert delta is None and len(rest) == 1
 
 
 def test_apply_patches_the_resource_it_is_given() -> None:

@@ -39,19 +39,23 @@ def install(app: FastAPI, prefix: str) -> None:
     @app.get(prefix + "/ResourceTypes", tags=TAGS)
     async def resource_types(request: Request) -> Response:
         ctx = await caller(request)
-        return scim(discovery.list_response(discovery.resource_types(ctx.base_url)))
+        return scim(
+            discovery.list_response(discovery.resource_types(runtime(request).kinds, ctx.base_url))
+        )
 
     @app.get(prefix + "/ResourceTypes/{name}", tags=TAGS)
     async def resource_type(request: Request, name: str) -> Response:
         ctx = await caller(request)
-        return scim(discovery.resource_type(name, ctx.base_url))
+        return scim(discovery.resource_type(runtime(request).kinds, name, ctx.base_url))
 
     @app.get(prefix + "/Schemas", tags=TAGS)
     async def schemas(request: Request) -> Response:
         ctx = await caller(request)
-        return scim(discovery.list_response(discovery.schemas(ctx.base_url)))
+        return scim(
+            discovery.list_response(discovery.schemas(runtime(request).kinds, ctx.base_url))
+        )
 
     @app.get(prefix + "/Schemas/{urn}", tags=TAGS)
     async def schema(request: Request, urn: str) -> Response:
         ctx = await caller(request)
-        return scim(discovery.schema(urn, ctx.base_url))
+        return scim(discovery.schema(runtime(request).kinds, urn, ctx.base_url))

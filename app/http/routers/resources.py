@@ -14,6 +14,7 @@ from app.http.openapi import patch_body, request_body, responses
 from app.http.responses import empty, scim, scim_streamed
 from app.scim import service
 from app.scim.context import RequestContext
+from app.scim.errors import MethodNotAllowedException
 from app.scim.etag import etag, not_modified
 from app.scim.listing import list_response
 from app.scim.patch import PatchLimits
@@ -51,7 +52,17 @@ async def _streamed(
         await stream.aclose()
         return empty(304, etag=tag)
     head = Projection().apply(service.present(ctx, kind, stream.stored), kind)
-    return scim_streamed(head, "members", stream.batches(), etag=tag)
+    return scim_streamed(head, kind.members or "", stream.batches(), etag=tag)
+
+
+def _writable(kind: ResourceKind) -> None:
+    """A catalogue (Okta Roles, Entitlements) is written by the application, never by a
+    SCIM client: 405, as for discovery endpoints (RFC 7644 §3.12)."""
+    if kind.catalog:
+        raise MethodNotAllowedException(
+            detail=f"{kind.endpoint} is read-only: the application manages it "
+            "(python -m app catalog)"
+        )
 
 
 def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
@@ -59,7 +70,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     through FastAPI's per-request include machinery, which costs about 60 µs a level."""
     base = f"{prefix}{kind.endpoint}"
     name = kind.name.lower()
-    tags: list[str | Enum] = [f"{kind.name}s"]
+    plural = kind.endpoint.strip("/")
+    tags: list[str | Enum] = [plural]
 
     @app.post(
         base,
@@ -70,6 +82,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 201),
     )
     async def create(request: Request) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         stored = await service.create(store, ctx, kind, await json_body(request))
         return _resource(ctx, kind, stored, status_code=201, projection=params.projection(request))
@@ -77,7 +90,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     @app.get(
         base,
         tags=tags,
-        operation_id=f"list_{name}s",
+        operation_id=f"list_{plural.lower()}",
         openapi_extra=params.documented(*params.LISTING, *params.PROJECTION),
         responses=responses(kind, 200, listed=True),
     )
@@ -101,7 +114,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         projection = params.projection(request)
         if_none_match = params.header(request, params.IF_NONE_MATCH)
         wanted = Wanted(projection)
-        if streams(kind.name, wanted):
+        if streams(kind, wanted):
             return await _streamed(ctx, store, kind, resource_id, if_none_match)
         stored = await service.get(store, ctx, kind, resource_id, wanted)
         if not_modified(if_none_match, stored.version):
@@ -119,6 +132,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 200),
     )
     async def replace(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         body, if_match = await json_body(request), params.header(request, params.IF_MATCH)
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
@@ -128,13 +142,17 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         base + "/{resource_id}",
         tags=tags,
         operation_id=f"patch_{name}",
-        openapi_extra={**patch_body(), **params.documented(*params.PROJECTION, params.IF_MATCH)},
+        openapi_extra={
+            **patch_body(kind),
+            **params.documented(*params.PROJECTION, params.IF_MATCH),
+        },
         responses=responses(kind, 200),
     )
     async def patch(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, built = await caller(request), runtime(request)
         settings, projection = built.settings, params.projection(request)
-        full = kind.name != "Group" or settings.group_patch_returns == "full"
+        full = not kind.members or settings.group_patch_returns == "full"
         stored = await service.patch(
             built.store,
             ctx,
@@ -145,7 +163,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
             limits=PatchLimits(settings.max_patch_operations, settings.max_patch_list_entries),
             wanted=Wanted(projection, default=full),
         )
-        if kind.name == "Group" and settings.group_patch_returns == "no_content":
+        if kind.members and settings.group_patch_returns == "no_content":
             return empty(204, etag=etag(stored.version))
         return _resource(ctx, kind, stored, projection=projection)
 
@@ -158,6 +176,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         responses=responses(kind, 204),
     )
     async def delete(request: Request, resource_id: str) -> Response:
+        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         if_match = params.header(request, params.IF_MATCH)
         await service.delete(store, ctx, kind, resource_id, if_match)
