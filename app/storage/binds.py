@@ -23,3 +23,7 @@ class Binder:
         name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
         return sa.bindparam(name, value, type_=type_)
+
+    def record(self, value: Any) -> None:
+        """Bind ``value`` to the next name, for a clause built earlier that binds it there."""
+        self.values[f"{self.prefix}{len(self.values)}"] = value

@@ -155,3 +155,16 @@ async def test_user_name_lookup_with_count_zero_returns_only_the_total(
 ) -> None:
     await create_user("bjensen")
     assert await _user_names(client, filter='userName eq "bjensen"', count=0) == (1, [])
+
+
+async def test_lookups_of_one_shape_each_match_their_own_value(
+    client: httpx.AsyncClient, create_user: CreateUser
+) -> None:
+    """The clause of ``userName eq`` is built once; every lookup still binds its own value."""
+    ids = {name: (await create_user(name))["id"] for name in ("alice", "bob")}
+    for name in ("alice", "BOB", "Alice", "bob"):
+        found = (await _list(client, f'userName eq "{name}"')).json()["Resources"]
+        assert [user["id"] for user in found] == [ids[name.lower()]]
+    others = (await _list(client, 'userName ne "alice"')).json()["Resources"]
+    assert [user["id"] for user in others] == [ids["bob"]]
+    assert (await _list(client, 'userName eq "carol"')).json()["totalResults"] == 0
