@@ -108,6 +108,7 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
 
     yield build
     for app in built:
+        await app.state.runtime.authenticator.close()
         await app.state.store.close()
     await _truncate(database_url)
 

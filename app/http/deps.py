@@ -15,7 +15,7 @@ import orjson
 from fastapi import Request
 from scim2_models import InvalidSyntaxException, InvalidValueException
 
-from app.http.auth import Authenticator
+from app.http.auth import SCIM, Authenticator, require_scope
 from app.scim.context import RequestContext
 from app.scim.errors import UnsupportedMediaTypeException
 from app.scim.query import QueryLimits
@@ -54,9 +54,10 @@ def base_url(request: Request, settings: Settings) -> str:
 
 async def caller(request: Request) -> RequestContext:
     """The authenticated caller's context (401 without a valid bearer token)."""
-    built = runtime(request)
-    tenant = await built.authenticator.tenant(request.headers.get("authorization"))
-    return RequestContext(tenant=tenant, base_url=base_url(request, built.settings))
+    principal = await require_scope(request, SCIM)
+    return RequestContext(
+        tenant=principal.tenant, base_url=base_url(request, runtime(request).settings)
+    )
 
 
 async def json_body(request: Request) -> Any:

@@ -78,7 +78,11 @@ class ResourceRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    """A bearer token, kept only as its SHA-256 digest."""
+    """A bearer token, kept only as its SHA-256 digest.
+
+    ``scopes`` is a space-separated list (as in OAuth 2.0). After ``token rotate`` the
+    replaced digest stays in ``previous_digest`` until ``previous_expires`` (the grace).
+    """
 
     __tablename__ = "tokens"
 
@@ -87,6 +91,13 @@ class TokenRow(SQLModel, table=True):
     digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     tenant: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    scopes: str = Field(sa_column=sa.Column(sa.String(256), nullable=False, server_default="scim"))
+    expires: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    last_used: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    previous_digest: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), unique=True)
+    )
+    previous_expires: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
 
 
 class MembershipRow(SQLModel, table=True):
