@@ -97,7 +97,11 @@ async def run(store: SqlStore, args: argparse.Namespace, default_tenant: str) ->
             print(f"error: no token named {args.name!r}", file=sys.stderr)
             return 1
         print(token)
-        until = "stops working within 1 s" if not args.grace else f"works until {now + args.grace}"
+        until = (
+            "stops working within 1 s"
+            if not args.grace
+            else f"works until {_when(now + args.grace)}"
+        )
         print(f"token {args.name!r} rotated; the old secret {until}", file=sys.stderr)
         return 0
     if not await store.revoke_token(args.name):

@@ -119,3 +119,19 @@ async def test_a_cached_token_stops_at_its_expiry(
     assert first.status_code == 200
     clock.skew = 301.0
     assert_scim_error(await anonymous.get("/scim/v2/Users", headers=_bearer("soon-secret")), 401)
+
+
+async def test_a_cached_old_secret_stops_when_its_grace_ends(
+    app: FastAPI, anonymous: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(auth, "time", clock)
+    store = app.state.store
+    await store.create_token("okta", digest("old-secret"), "default")
+    grace_ends = datetime.now(UTC) + timedelta(minutes=5)
+    await store.rotate_token("okta", digest("new-secret"), grace_ends)
+    first = await anonymous.get("/scim/v2/Users", headers=_bearer("old-secret"))
+    assert first.status_code == 200
+    clock.skew = 301.0
+    assert_scim_error(await anonymous.get("/scim/v2/Users", headers=_bearer("old-secret")), 401)
+    assert (await anonymous.get("/scim/v2/Users", headers=_bearer("new-secret"))).status_code == 200
