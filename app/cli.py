@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Sequence
+
+from pydantic import ValidationError
 
 from app import cli_tokens
 from app.settings import Settings
@@ -32,12 +35,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--ssl-certfile", default=None, help="default: SCIM_SSL_CERTFILE")
     serve.add_argument("--ssl-keyfile", default=None, help="default: SCIM_SSL_KEYFILE")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = "SCIM_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"error: {name}: {error['msg']}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         upgrade(settings.database_url)
         return 0
@@ -52,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
             log_level=settings.log_level,
+            workers=args.workers,
         )
         return 0
     return asyncio.run(_with_store(settings, args))

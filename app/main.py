@@ -15,6 +15,7 @@ from app.http import docs, errors, openapi
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
+from app.http.rate_limits import Limiter, RateLimits
 from app.http.responses import ScimResponse
 from app.http.routers import discovery, resources, search
 from app.scim import policy
@@ -95,5 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     openapi.install_security(app, settings.base_path)
     errors.install(app)
+    app.add_middleware(
+        RateLimits,
+        limiter=Limiter(
+            settings.rate_limit,
+            settings.auth_failure_limit,
+            settings.rate_limit_storage,
+            settings.rate_limit_key_prefix,
+        ),
+        authenticator=app.state.runtime.authenticator,
+        max_in_flight=settings.max_in_flight_per_tenant,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

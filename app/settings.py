@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,3 +60,44 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    rate_limit: str = Field(
+        default="200/4 seconds",
+        description="Requests per tenant, in the limits notation (a burst of 200, 50 a "
+        "second sustained); off: no limit.",
+    )
+    max_in_flight_per_tenant: int = Field(
+        default=32, ge=0, description="Requests of one tenant at once, per worker; 0: no cap."
+    )
+    auth_failure_limit: str = Field(
+        default="20/minute",
+        description="Failed authentications per client address before 429; off: no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the buckets live: memory:// (per process) or redis://host:port/db "
+        "(shared by workers and replicas; served unlimited while Redis is down).",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="scim", description="Prefix of the rate-limit keys in Redis."
+    )
+
+    @field_validator("rate_limit", "auth_failure_limit")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip().lower() != "off":
+            try:
+                parse(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate like 50/second or 200/4 seconds (or off)"
+                ) from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("redis://", "rediss://")):
+            raise ValueError(f"{value!r} is neither memory:// nor redis://host:port/db")
+        return value

@@ -100,7 +100,13 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
     built: list[FastAPI] = []
 
     def build(**overrides: Any) -> FastAPI:
-        values: dict[str, Any] = {"database_url": database_url, "bootstrap_token": TOKEN}
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "bootstrap_token": TOKEN,
+            # The limiter runs in every test; tests of the limits set their own.
+            "rate_limit": "100000/second",
+            "max_in_flight_per_tenant": 0,
+        }
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         built.append(app)

@@ -26,6 +26,7 @@ __all__ = [
     "MethodNotAllowedException",
     "PayloadTooLargeException",
     "ServiceUnavailableException",
+    "TooManyRequestsException",
     "UnsupportedMediaTypeException",
     "from_validation_error",
 ]
@@ -39,6 +40,11 @@ class MethodNotAllowedException(SCIMException):
 class UnsupportedMediaTypeException(SCIMException):
     status = 415
     _default_detail = "Request bodies must be application/scim+json or application/json"
+
+
+class TooManyRequestsException(SCIMException):
+    status = 429
+    _default_detail = "Too many requests; retry after the time Retry-After gives"
 
 
 class ServiceUnavailableException(SCIMException):
