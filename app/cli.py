@@ -1,4 +1,4 @@
-"""Command line: ``python -m app token create|list|rotate|revoke``, ``migrate``, ``serve``."""
+"""Command line: ``python -m app token ...``, ``log``, ``migrate``, ``serve``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app import cli_tokens
+from app import cli_log, cli_tokens
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.migrations import upgrade
@@ -20,6 +20,8 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     store = SqlStore(engine)
     try:
+        if args.command == "log":
+            return await cli_log.run(store, args)
         return await cli_tokens.run(store, args, settings.default_tenant)
     finally:
         await store.close()
@@ -29,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     cli_tokens.add_parser(commands)
+    cli_log.add_parser(commands)
     commands.add_parser("migrate", help="apply database migrations")
     serve = commands.add_parser("serve", help="run the server with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")

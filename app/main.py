@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.http import docs, errors, openapi
+from app.http.audit import RequestAudit, RequestLogWriter
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.request_log.close()
         await app.state.runtime.authenticator.close()
         await store.close()
 
@@ -108,4 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_in_flight=settings.max_in_flight_per_tenant,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.request_log = RequestLogWriter(store, settings.request_log_days, prefix)
+    app.add_middleware(RequestAudit, writer=app.state.request_log, prefix=prefix)
     return app

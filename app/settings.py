@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         default="scim", description="Prefix of the rate-limit keys in Redis."
     )
 
+    request_log_days: int = Field(
+        default=30, ge=1, description="Days the request log keeps a request (pruned hourly)."
+    )
+
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _limit_notation(cls, value: str) -> str:

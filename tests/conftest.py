@@ -80,7 +80,7 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "resources", "tokens", "resource_counts")
+            for t in ("memberships", "resources", "tokens", "resource_counts", "request_log")
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):
@@ -114,6 +114,7 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
 
     yield build
     for app in built:
+        await app.state.request_log.close()
         await app.state.runtime.authenticator.close()
         await app.state.store.close()
     await _truncate(database_url)

@@ -45,6 +45,48 @@ class StoredToken:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One row of the request log (``request_log``): what was asked and what was answered.
+
+    ``body`` is the request body after redaction, already cut to size when
+    ``body_truncated``; ``tolerances`` are the names of the tolerances that fired.
+    """
+
+    request_id: str
+    time: datetime
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    tenant: str | None = None
+    token_name: str | None = None
+    client: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    scim_type: str | None = None
+    detail: str | None = None
+    tolerances: tuple[str, ...] = ()
+    body: str | None = None
+    body_truncated: bool = False
+    no_change: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Which request log rows ``python -m app log`` asks for, newest first."""
+
+    since: datetime | None = None
+    resource_id: str | None = None
+    request_id: str | None = None
+    user_name: str | None = None
+    """Rows about the user with this userName (its id, or its name in a create's body)."""
+    status_class: int | None = None
+    """4 for 4xx, 5 for 5xx."""
+    tenant: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class GroupRef:
     """A group a resource belongs to, directly or through nested groups (RFC 7643 §4.1.2)."""
 
@@ -255,3 +297,12 @@ class Store(Protocol):
 
     async def touch_token(self, name: str, now: datetime, interval_seconds: float) -> None:
         """Set ``last_used`` to ``now`` unless it is less than ``interval_seconds`` old."""
+
+    async def write_request_log(self, rows: Sequence[LoggedRequest]) -> None:
+        """Insert request log rows in their own statement, outside any SCIM transaction."""
+
+    async def prune_request_log(self, before: datetime) -> int:
+        """Delete request log rows older than ``before``; returns how many."""
+
+    async def find_request_log(self, query: LogQuery) -> list[LoggedRequest]:
+        """The rows ``query`` selects, newest first."""

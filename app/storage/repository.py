@@ -23,6 +23,7 @@ from app.storage.listing import ListStatement, list_statement
 from app.storage.members import MembershipOps, groups_column, parse_groups
 from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
+from app.storage.request_log import RequestLogMethods
 from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow
 from app.storage.tokens import TokenMethods
@@ -249,7 +250,7 @@ def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
     return query
 
 
-class SqlStore(TokenMethods):
+class SqlStore(TokenMethods, RequestLogMethods):
     """Opens transactions and keeps tokens; built once per process by ``app.main``.
 
     PostgreSQL runs on one asyncpg pool (``app.storage.pg_pool``), SQLite on SQLAlchemy's

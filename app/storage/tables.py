@@ -145,3 +145,38 @@ class ResourceCountRow(SQLModel, table=True):
     shard: int = Field(sa_column=sa.Column(sa.SmallInteger(), primary_key=True))
     live: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class RequestLogRow(SQLModel, table=True):
+    """One SCIM request that wrote or tried to write, or that was answered 4xx/5xx.
+
+    Written after the response, outside the request's transaction (``app.http.audit``);
+    ``body`` is the request body after structural redaction (``app.scim.redaction``), cut
+    at 64 KiB with ``body_truncated`` set. Pruned after ``SCIM_REQUEST_LOG_DAYS``.
+    """
+
+    __tablename__ = "request_log"
+    __table_args__ = (
+        sa.Index("ix_request_log_time", "time"),
+        sa.Index("ix_request_log_request_id", "request_id"),
+        sa.Index("ix_request_log_resource_id", "resource_id"),
+    )
+
+    id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
+    request_id: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    time: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    tenant: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    token_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(128)))
+    client: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    method: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    route: str = Field(sa_column=sa.Column(sa.String(512), nullable=False))
+    resource_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    resource_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(128)))
+    status: int = Field(sa_column=sa.Column(sa.SmallInteger(), nullable=False))
+    scim_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+    tolerances: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
+    duration_ms: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+    body_truncated: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    no_change: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
