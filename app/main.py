@@ -15,6 +15,7 @@ from app.http import docs, errors, openapi
 from app.http.audit import RequestAudit, RequestLogWriter
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
+from app.http.hardening import TrustedHosts
 from app.http.limits import BodySizeLimit
 from app.http.rate_limits import Limiter, RateLimits
 from app.http.responses import ScimResponse
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the resource types' first, as identity providers
     # mostly read and write those.
-    prefix = settings.base_path
+    prefix = f"/t/{{tenant}}{settings.base_path}" if settings.tenant_in_path else settings.base_path
     for kind in KINDS.values():
         resources.install(app, prefix, kind)
     for kind in KINDS.values():
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
     discovery.install(app, prefix)
     docs.install(app)
-    openapi.install_security(app, settings.base_path)
+    openapi.install_security(app, prefix)
     errors.install(app)
     app.add_middleware(
         RateLimits,
@@ -112,4 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.request_log = RequestLogWriter(store, settings.request_log_days, prefix)
     app.add_middleware(RequestAudit, writer=app.state.request_log, prefix=prefix)
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
     return app

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Days the request log keeps a request (pruned hourly)."
     )
 
+    trusted_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host names served (*.example.com allowed); others "
+        "get 400. Unset: any Host, and meta.location follows it unless public_base_url is set.",
+    )
+    tenant_in_path: bool = Field(
+        default=False,
+        description="Serve each tenant at /t/{tenant}{base_path}; its token must match it.",
+    )
+
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _limit_notation(cls, value: str) -> str:

@@ -89,8 +89,23 @@ def _stored_body(captured: Captured) -> tuple[str | None, bool]:
     return text, False
 
 
+def scim_path(path: str, prefix: str) -> str | None:
+    """``path`` below the SCIM root (``/Users/x``), or None outside it; a ``{tenant}``
+    in ``prefix`` matches any one segment."""
+    head, marker, tail = prefix.partition("{tenant}")
+    if not marker:
+        return path[len(prefix) :] if path.startswith(prefix) else None
+    if not path.startswith(head):
+        return None
+    rest = path[len(head) :]
+    segment_end = rest.find("/")
+    if segment_end <= 0 or not rest[segment_end:].startswith(tail):
+        return None
+    return rest[segment_end + len(tail) :]
+
+
 def _resource(captured: Captured, prefix: str) -> tuple[str | None, str | None]:
-    parts = captured.path.removeprefix(prefix).strip("/").split("/")
+    parts = (scim_path(captured.path, prefix) or "").strip("/").split("/")
     kind = _ENDPOINTS.get(parts[0].lower()) if parts else None
     if kind is None:
         return None, None
@@ -220,7 +235,7 @@ class RequestAudit:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or scim_path(scope["path"], self.prefix) is None:
             await self.app(scope, receive, send)
             return
         record = observed.current()

@@ -43,7 +43,8 @@ LAST_USED_SECONDS = 60.0
 
 BOOTSTRAP_NAME = "bootstrap"
 
-_INVALID = "the bearer token is not valid"
+INVALID_TOKEN = "the bearer token is not valid"
+"""The one detail of every refused token: unknown, expired, revoked, outside its scopes."""
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ def new_token() -> str:
 
 
 def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
+    scheme, space, token = (authorization or "").strip().partition(" ")
+    if not space and scheme:
+        raise UnauthorizedException(
+            detail="the Authorization header lacks its scheme: send 'Bearer <token>'"
+        )
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedException(detail="a bearer token is required")
     return token.strip()
@@ -115,14 +120,14 @@ class Authenticator:
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             if time.time() < cached[2]:
                 return cached[1]
-            raise UnauthorizedException(detail=_INVALID)
+            raise UnauthorizedException(detail=INVALID_TOKEN)
         return await self._lookup(key, now)
 
     async def _lookup(self, key: str, now: float) -> Principal:
         stored = await self._store.find_token(key)
         if stored is None or time.time() >= _deadline(stored):
             self._cache.pop(key, None)
-            raise UnauthorizedException(detail=_INVALID)
+            raise UnauthorizedException(detail=INVALID_TOKEN)
         principal = Principal(stored.tenant, stored.name, stored.scopes)
         self._cache[key] = (now, principal, _deadline(stored))
         self._cache.move_to_end(key)
@@ -185,5 +190,5 @@ async def require_scope(request: Request, scope: str) -> Principal:
         principal = await authenticator.principal(request.headers.get("authorization"))
         state["principal"] = principal
     if scope not in principal.scopes:
-        raise UnauthorizedException(detail=_INVALID)
+        raise UnauthorizedException(detail=INVALID_TOKEN)
     return principal

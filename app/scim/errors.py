@@ -22,6 +22,7 @@ from scim2_models import (
 )
 
 __all__ = [
+    "BadRequestException",
     "InternalErrorException",
     "MethodNotAllowedException",
     "PayloadTooLargeException",
@@ -40,6 +41,13 @@ class MethodNotAllowedException(SCIMException):
 class UnsupportedMediaTypeException(SCIMException):
     status = 415
     _default_detail = "Request bodies must be application/scim+json or application/json"
+
+
+class BadRequestException(SCIMException):
+    """400 with no scimType: the request is wrong outside its SCIM content (its Host)."""
+
+    status = 400
+    _default_detail = "Bad request"
 
 
 class TooManyRequestsException(SCIMException):

@@ -29,6 +29,7 @@ from app.scim.documents import canonical, render, search_document
 from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
+from app.scim.schemas_rule import require_patch_schemas, require_resource_schemas
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
 from app.scim.text import issued_id, too_long
 
@@ -57,6 +58,7 @@ def validate(
         raise InvalidSyntaxException(detail="the request body must be a JSON object")
     policy.drop_server_owned(payload)
     policy.foreign_schema_urns(kind, payload)
+    require_resource_schemas(kind, payload)
     policy.manager_reference(payload, ctx.endpoint_url(kind))
     try:
         return kind.model.model_validate(payload, scim_ctx=context)
@@ -241,6 +243,7 @@ async def patch(
     PATCHes of one resource apply one after the other, so none loses another's update.
     """
     parsed = parse_id(kind, resource_id)
+    require_patch_schemas(payload)
     patching.check_limit(payload, limits.operations)
     delta, rest = groups.split_members(kind, payload)
     operations = patching.parse(kind, rest, str(parsed), limits.operations) if rest else []

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ENTERPRISE, CreateUser, PatchUser
+from tests.conftest import ENTERPRISE, CreateUser, PatchUser, patch_payload
 
 WORK = {"value": "bjensen@example.com", "type": "work", "primary": True}
 HOME = {"value": "babs@jensen.org", "type": "home"}
@@ -226,7 +226,7 @@ async def test_patch_accepts_projection_parameters(
 ) -> None:
     """attributes/excludedAttributes are accepted on PATCH (RFC 7644 §3.9)."""
     user = await create_user()
-    body = {"schemas": [], "Operations": [{"op": "add", "path": "title", "value": "x"}]}
+    body = patch_payload({"op": "add", "path": "title", "value": "x"})
     response = await client.patch(
         f"/scim/v2/Users/{user['id']}", params={"attributes": "userName,title"}, json=body
     )

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import (
+    PATCH_SCHEMA,
     CreateUser,
     MakeApp,
     PatchUser,
@@ -114,7 +115,8 @@ async def test_missing_operations_is_invalid_value(
     client: httpx.AsyncClient, create_user: CreateUser
 ) -> None:
     user = await create_user()
-    response = await client.patch(f"/scim/v2/Users/{user['id']}", json={"schemas": []})
+    body = {"schemas": [PATCH_SCHEMA]}
+    response = await client.patch(f"/scim/v2/Users/{user['id']}", json=body)
     assert_scim_error(response, 400, "invalidValue")
 
 
