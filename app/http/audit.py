@@ -238,46 +238,69 @@ class RequestAudit:
         if scope["type"] != "http" or scim_path(scope["path"], self.prefix) is None:
             await self.app(scope, receive, send)
             return
+        if scope["method"] in WRITES:
+            await self._write(scope, receive, send)
+        else:
+            await self._read(scope, receive, send)
+
+    def _captured(self, scope: Scope, request_id: str, started: float) -> Captured:
+        client = scope.get("client")
+        path = scope["path"]
+        address = client[0] if client else None
+        return Captured(request_id, started, scope["method"], path, path, address)
+
+    async def _read(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A read is logged only when answered 4xx or 5xx: until then it costs one closure."""
+        started = time.time()
+        answer: list[bytes] = []
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif status >= 400 and sum(map(len, answer)) < MAX_ANSWER:
+                answer.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if status >= 400 or status == 0:
+                record = observed.current()
+                request_id = record.request_id if record is not None else _request_id(scope)
+                captured = self._captured(scope, request_id, started)
+                captured.status, captured.answer = status or 500, answer
+                self._finish(scope, captured, record)
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = observed.current()
         token = None
         if record is None:
             record, token = observed.begin(_request_id(scope))
-        client = scope.get("client")
-        method = scope["method"]
-        captured = Captured(
-            record.request_id,
-            time.time(),
-            method,
-            scope["path"],
-            scope["path"],
-            client[0] if client else None,
-        )
-        writes = method in WRITES
-        receiving = self._receiver(receive, captured, writes)
-        sending = self._sender(send, captured, writes, token is not None)
+        captured = self._captured(scope, record.request_id, time.time())
+        receiving = self._receiver(receive, captured)
+        sending = self._sender(send, captured, token is not None)
         try:
             await self.app(scope, receiving, sending)
         finally:
             if token is not None:
                 observed.end(token)
-            if writes or captured.status >= 400:
-                self._finish(scope, captured, record)
+            self._finish(scope, captured, record)
 
-    def _finish(self, scope: Scope, captured: Captured, record: observed.Observed) -> None:
+    def _finish(self, scope: Scope, captured: Captured, record: observed.Observed | None) -> None:
         captured.duration_ms = (time.time() - captured.started) * 1000
         route = scope.get("route")
         captured.route = getattr(route, "path", captured.path)
         principal = principal_of(scope)
         if principal is not None:
             captured.tenant, captured.token_name = principal.tenant, principal.token_name
-        captured.tolerances = tuple(record.tolerances)
+        if record is not None:
+            captured.tolerances = tuple(record.tolerances)
         self.writer.submit(captured)
 
     @staticmethod
-    def _receiver(receive: Receive, captured: Captured, writes: bool) -> Receive:
-        if not writes:
-            return receive
-
+    def _receiver(receive: Receive, captured: Captured) -> Receive:
         async def receiving() -> Message:
             message = await receive()
             if message["type"] == "http.request":
@@ -287,7 +310,7 @@ class RequestAudit:
         return receiving
 
     @staticmethod
-    def _sender(send: Send, captured: Captured, writes: bool, echo: bool) -> Send:
+    def _sender(send: Send, captured: Captured, echo: bool) -> Send:
         request_id = captured.request_id.encode()
 
         async def sending(message: Message) -> None:
@@ -298,11 +321,7 @@ class RequestAudit:
                 for name, value in message.get("headers", ()):
                     if name == b"location":
                         captured.location = value.decode("latin-1")
-            elif (
-                message["type"] == "http.response.body"
-                and (writes or captured.status >= 400)
-                and sum(map(len, captured.answer)) < MAX_ANSWER
-            ):
+            elif sum(map(len, captured.answer)) < MAX_ANSWER:
                 captured.answer.append(message.get("body", b""))
             await send(message)
 

@@ -1,9 +1,9 @@
 """Rate limits and back-pressure (OWASP API4), as one pure ASGI middleware.
 
 - Per tenant, ``SCIM_RATE_LIMIT`` in the ``limits`` notation (default ``200/4 seconds``: a
-  burst of 200, 50 a second sustained), over a moving window, which behaves like a token
-  bucket of 200 refilled at 50 a second; and at most ``SCIM_MAX_IN_FLIGHT_PER_TENANT``
-  requests of one tenant at once in each worker process.
+  token bucket of 200 refilled at 50 a second; in Redis, ``limits``' moving window of 200
+  per 4 seconds); and at most ``SCIM_MAX_IN_FLIGHT_PER_TENANT`` requests of one tenant at
+  once in each worker process.
 - Per client address, ``SCIM_AUTH_FAILURE_LIMIT`` failed authentications; over it, a
   request whose token this worker has not seen valid lately gets 429 without a token
   lookup, while a token in use keeps working from the same address (identity providers
@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from limits import RateLimitItem, parse
@@ -79,8 +80,39 @@ def _item_headers(name: str, item: RateLimitItem | None, wait: int) -> dict[str,
     return _policy_headers(name, item.amount, item.get_expiry(), wait)
 
 
+class TokenBuckets:
+    """Token buckets in this process: ``200/4 seconds`` holds 200 tokens, refilled at 50 a
+    second. About half a microsecond a request, where ``limits``' async memory storage
+    costs about ten (its strategies are windows; a bucket is this small)."""
+
+    def __init__(self, item: RateLimitItem, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.capacity = float(item.amount)
+        self.rate = item.amount / item.get_expiry()
+        self._buckets: dict[str, list[float]] = {}
+
+    def take(self, key: str) -> float:
+        """Take one token: 0, or the seconds until one is there."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._buckets[key] = [self.capacity - 1, now]
+            return 0.0
+        tokens = min(self.capacity, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if tokens >= 1:
+            bucket[0] = tokens - 1
+            return 0.0
+        bucket[0] = tokens
+        return (1 - tokens) / self.rate
+
+
 class Limiter:
-    """The buckets, over the configured storage, failing open when it is unreachable."""
+    """The buckets, over the configured storage, failing open when it is unreachable.
+
+    In memory, tenants draw from ``TokenBuckets``; in Redis, from ``limits``' moving window
+    (a burst of the limit's amount within its window, shared by every worker and replica).
+    """
 
     def __init__(
         self, tenant_limit: str, failure_limit: str, storage_url: str, key_prefix: str
@@ -88,6 +120,8 @@ class Limiter:
         self.tenant_item = parse_limit(tenant_limit)
         self.failure_item = parse_limit(failure_limit)
         self._strategy = MovingWindowRateLimiter(_storage(storage_url, key_prefix))
+        local = storage_url == "memory://" and self.tenant_item is not None
+        self._local = TokenBuckets(self.tenant_item) if local and self.tenant_item else None
         self._paused_until = 0.0
         self._warned = False
 
@@ -116,6 +150,9 @@ class Limiter:
 
     async def tenant_wait(self, tenant: str) -> int:
         """Take one request from the tenant's bucket: 0, or the seconds to wait."""
+        if self._local is not None:
+            wait = self._local.take(tenant)
+            return max(1, math.ceil(wait)) if wait else 0
         item = self.tenant_item
         if item is None or await self._call("hit", item, "tenant", tenant) is not False:
             return 0

@@ -12,8 +12,10 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from limits import parse
 
 from app.http.auth import digest
+from app.http.rate_limits import TokenBuckets
 from app.settings import Settings
 from tests.conftest import MakeApp, assert_scim_error, client_for
 
@@ -34,6 +36,17 @@ async def _tenant_client(app: FastAPI, tenant: str) -> httpx.AsyncClient:
     secret = f"{tenant}-secret"
     await app.state.store.create_token(tenant, digest(secret), tenant)
     return client_for(app, headers=_bearer(secret))
+
+
+def test_a_bucket_holds_its_burst_then_refills_at_its_rate() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(parse("200/4 seconds"), clock=lambda: now[0])
+    assert [buckets.take("t") for _ in range(200)] == [0.0] * 200
+    assert buckets.take("t") == pytest.approx(1 / 50)
+    now[0] += 1.0
+    assert [buckets.take("t") for _ in range(50)] == [0.0] * 50
+    assert buckets.take("t") > 0
+    assert buckets.take("other") == 0.0
 
 
 def test_the_defaults_are_generous() -> None:
