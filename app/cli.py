@@ -1,4 +1,4 @@
-"""Command line: ``python -m app token create|list|revoke``, ``catalog``, ``migrate``, ``serve``."""
+"""Command line: ``python -m app token ...``, ``log``, ``catalog``, ``migrate``, ``serve``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from scim2_models import UniquenessException
+from pydantic import ValidationError
 
-from app import cli_catalog
-from app.http.auth import digest, new_token
+from app import cli_catalog, cli_log, cli_tokens
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.migrations import upgrade
@@ -21,22 +20,9 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     store = SqlStore(engine)
     try:
-        if args.action == "create":
-            token = new_token()
-            try:
-                await store.create_token(args.name, digest(token), args.tenant)
-            except UniquenessException as exc:
-                print(f"error: {exc.detail}", file=sys.stderr)
-                return 1
-            print(token)
-            print(f"token {args.name!r} created; it is shown only once", file=sys.stderr)
-        elif args.action == "list":
-            for name, tenant, created in await store.list_tokens():
-                print(f"{name}\t{tenant}\t{created.isoformat()}")
-        elif not await store.revoke_token(args.name):
-            print(f"error: no token named {args.name!r}", file=sys.stderr)
-            return 1
-        return 0
+        if args.command == "log":
+            return await cli_log.run(store, args)
+        return await cli_tokens.run(store, args, settings.default_tenant)
     finally:
         await store.close()
 
@@ -44,14 +30,8 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    token = commands.add_parser("token", help="manage bearer tokens")
-    actions = token.add_subparsers(dest="action", required=True)
-    create = actions.add_parser("create", help="create a token and print it once")
-    create.add_argument("--name", required=True)
-    create.add_argument("--tenant", default=None)
-    actions.add_parser("list", help="list token names")
-    revoke = actions.add_parser("revoke", help="revoke a token by name")
-    revoke.add_argument("name")
+    cli_tokens.add_parser(commands)
+    cli_log.add_parser(commands)
     cli_catalog.register(commands)
     commands.add_parser("migrate", help="apply database migrations")
     serve = commands.add_parser("serve", help="run the server with uvicorn")
@@ -59,12 +39,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--ssl-certfile", default=None, help="default: SCIM_SSL_CERTFILE")
     serve.add_argument("--ssl-keyfile", default=None, help="default: SCIM_SSL_KEYFILE")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = "SCIM_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"error: {name}: {error['msg']}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         upgrade(settings.database_url)
         return 0
@@ -87,8 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
             log_level=settings.log_level,
+            workers=args.workers,
         )
         return 0
-    if getattr(args, "tenant", None) is None and args.action == "create":
-        args.tenant = settings.default_tenant
     return asyncio.run(_with_store(settings, args))

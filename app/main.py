@@ -12,9 +12,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.http import docs, errors, openapi
+from app.http.audit import RequestAudit, RequestLogWriter, Served
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
+from app.http.hardening import TrustedHosts
 from app.http.limits import BodySizeLimit
+from app.http.rate_limits import Limiter, RateLimits
 from app.http.responses import ScimResponse
 from app.http.routers import discovery, resources, search
 from app.scim import policy
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.request_log.close()
+        await app.state.runtime.authenticator.close()
         await store.close()
 
     app = FastAPI(
@@ -96,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the resource types' first, as identity providers
     # mostly read and write those.
-    prefix = settings.base_path
+    prefix = f"/t/{{tenant}}{settings.base_path}" if settings.tenant_in_path else settings.base_path
     for kind in kinds:
         resources.install(app, prefix, kind)
     for kind in kinds:
@@ -104,7 +109,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     search.install(app, f"{prefix}/.search", list(kinds), "all")
     discovery.install(app, prefix)
     docs.install(app)
-    openapi.install_security(app, settings.base_path)
+    openapi.install_security(app, prefix)
     errors.install(app)
+    app.add_middleware(
+        RateLimits,
+        limiter=Limiter(
+            settings.rate_limit,
+            settings.auth_failure_limit,
+            settings.rate_limit_storage,
+            settings.rate_limit_key_prefix,
+        ),
+        authenticator=app.state.runtime.authenticator,
+        max_in_flight=settings.max_in_flight_per_tenant,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.request_log = RequestLogWriter(
+        store, settings.request_log_days, prefix, Served.of(kinds)
+    )
+    app.add_middleware(RequestAudit, writer=app.state.request_log, prefix=prefix)
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
     return app

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,3 +71,58 @@ class Settings(BaseSettings):
         description="Bundled optional resource types to serve, a comma list of Role, "
         "Entitlement, Agent, AgenticApplication (User and Group are always served).",
     )
+    rate_limit: str = Field(
+        default="200/4 seconds",
+        description="Requests per tenant, in the limits notation (a burst of 200, 50 a "
+        "second sustained); off: no limit.",
+    )
+    max_in_flight_per_tenant: int = Field(
+        default=32, ge=0, description="Requests of one tenant at once, per worker; 0: no cap."
+    )
+    auth_failure_limit: str = Field(
+        default="20/minute",
+        description="Failed authentications per client address before 429; off: no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the buckets live: memory:// (per process) or redis://host:port/db "
+        "(shared by workers and replicas; served unlimited while Redis is down).",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="scim", description="Prefix of the rate-limit keys in Redis."
+    )
+
+    request_log_days: int = Field(
+        default=30, ge=1, description="Days the request log keeps a request (pruned hourly)."
+    )
+
+    trusted_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host names served (*.example.com allowed); others "
+        "get 400. Unset: any Host, and meta.location follows it unless public_base_url is set.",
+    )
+    tenant_in_path: bool = Field(
+        default=False,
+        description="Serve each tenant at /t/{tenant}{base_path}; its token must match it.",
+    )
+
+    @field_validator("rate_limit", "auth_failure_limit")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip().lower() != "off":
+            try:
+                parse(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate like 50/second or 200/4 seconds (or off)"
+                ) from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("redis://", "rediss://")):
+            raise ValueError(f"{value!r} is neither memory:// nor redis://host:port/db")
+        return value

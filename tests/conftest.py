@@ -80,7 +80,14 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "unique_values", "resources", "tokens", "resource_counts")
+            for t in (
+                "memberships",
+                "unique_values",
+                "resources",
+                "tokens",
+                "resource_counts",
+                "request_log",
+            )
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):
@@ -100,7 +107,13 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
     built: list[FastAPI] = []
 
     def build(**overrides: Any) -> FastAPI:
-        values: dict[str, Any] = {"database_url": database_url, "bootstrap_token": TOKEN}
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "bootstrap_token": TOKEN,
+            # The limiter runs in every test; tests of the limits set their own.
+            "rate_limit": "100000/second",
+            "max_in_flight_per_tenant": 0,
+        }
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         built.append(app)
@@ -108,6 +121,8 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
 
     yield build
     for app in built:
+        await app.state.request_log.close()
+        await app.state.runtime.authenticator.close()
         await app.state.store.close()
     await _truncate(database_url)
 

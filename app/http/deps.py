@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from scim2_models import InvalidSyntaxException, InvalidValueException
+from scim2_models import InvalidSyntaxException, InvalidValueException, UnauthorizedException
 
-from app.http.auth import Authenticator
+from app.http.auth import INVALID_TOKEN, SCIM, Authenticator, require_scope
 from app.scim.context import RequestContext
 from app.scim.errors import UnsupportedMediaTypeException
 from app.scim.query import QueryLimits
@@ -43,22 +43,34 @@ def runtime(request: Request) -> Runtime:
     return built
 
 
-def base_url(request: Request, settings: Settings) -> str:
-    """The absolute SCIM root for meta.location: configured, or taken from the request."""
+def base_url(request: Request, settings: Settings, tenant: str | None = None) -> str:
+    """The absolute SCIM root for meta.location: configured, or taken from the request;
+    under ``/t/{tenant}`` when tenants are served at their own paths."""
+    path = f"/t/{tenant}{settings.base_path}" if tenant is not None else settings.base_path
     if settings.public_base_url:
-        return settings.public_base_url.rstrip("/") + settings.base_path
+        return settings.public_base_url.rstrip("/") + path
     scope = request.scope
     host = request.headers.get("host")
     if host is None:
-        return str(request.base_url).rstrip("/") + settings.base_path
-    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}{settings.base_path}"
+        return str(request.base_url).rstrip("/") + path
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}{path}"
 
 
 async def caller(request: Request) -> RequestContext:
-    """The authenticated caller's context (401 without a valid bearer token)."""
-    built = runtime(request)
-    tenant = await built.authenticator.tenant(request.headers.get("authorization"))
-    return RequestContext(tenant=tenant, base_url=base_url(request, built.settings))
+    """The authenticated caller's context (401 without a valid bearer token).
+
+    With ``SCIM_TENANT_IN_PATH`` the URL names a tenant: a token of another tenant gets
+    the very 401 an unknown token gets, so the URL reveals nothing about which exist.
+    """
+    principal = await require_scope(request, SCIM)
+    settings = runtime(request).settings
+    if not settings.tenant_in_path:
+        return RequestContext(tenant=principal.tenant, base_url=base_url(request, settings))
+    if request.path_params.get("tenant") != principal.tenant:
+        raise UnauthorizedException(detail=INVALID_TOKEN)
+    return RequestContext(
+        tenant=principal.tenant, base_url=base_url(request, settings, principal.tenant)
+    )
 
 
 async def json_body(request: Request) -> Any:
@@ -66,7 +78,10 @@ async def json_body(request: Request) -> Any:
     raw = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if raw and media_type and media_type not in _JSON_TYPES:
-        raise UnsupportedMediaTypeException(detail=f"unsupported content type {media_type!r}")
+        raise UnsupportedMediaTypeException(
+            detail=f"unsupported content type {media_type!r}; send application/scim+json "
+            "or application/json"
+        )
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

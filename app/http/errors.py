@@ -31,7 +31,7 @@ def error_response(exc: SCIMException, headers: dict[str, str] | None = None) ->
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="scim"'
     if exc.status in (429, 503):
-        headers["Retry-After"] = "1"
+        headers.setdefault("Retry-After", "1")
     return ScimResponse(body, status_code=exc.status, headers=headers)
 
 

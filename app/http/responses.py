@@ -11,8 +11,21 @@ from starlette.responses import Response, StreamingResponse
 SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8"
 
 
+HARDENING = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+"""On every SCIM response: directory data is never cached, nor sniffed as another type."""
+
+
 class ScimResponse(Response):
     media_type = SCIM_MEDIA_TYPE
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(content, status_code, {**HARDENING, **(headers or {})}, **kwargs)
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
@@ -36,7 +49,7 @@ def scim(
 
 def empty(status_code: int, *, etag: str | None = None) -> Response:
     """204 and 304: no body, still the SCIM media type."""
-    headers = {"content-type": SCIM_MEDIA_TYPE}
+    headers = {"content-type": SCIM_MEDIA_TYPE, **HARDENING}
     if etag is not None:
         headers["ETag"] = etag
     return Response(status_code=status_code, headers=headers)
@@ -66,7 +79,7 @@ def scim_streamed(
     etag: str | None = None,
 ) -> StreamingResponse:
     """A SCIM resource whose multi-valued ``key`` is too large to build in memory."""
-    headers = {"ETag": etag} if etag is not None else None
+    headers = {**HARDENING, **({"ETag": etag} if etag is not None else {})}
     return StreamingResponse(
         _with_list(head, key, batches), media_type=SCIM_MEDIA_TYPE, headers=headers
     )

@@ -22,10 +22,12 @@ from scim2_models import (
 )
 
 __all__ = [
+    "BadRequestException",
     "InternalErrorException",
     "MethodNotAllowedException",
     "PayloadTooLargeException",
     "ServiceUnavailableException",
+    "TooManyRequestsException",
     "UnsupportedMediaTypeException",
     "from_validation_error",
 ]
@@ -39,6 +41,18 @@ class MethodNotAllowedException(SCIMException):
 class UnsupportedMediaTypeException(SCIMException):
     status = 415
     _default_detail = "Request bodies must be application/scim+json or application/json"
+
+
+class BadRequestException(SCIMException):
+    """400 with no scimType: the request is wrong outside its SCIM content (its Host)."""
+
+    status = 400
+    _default_detail = "Bad request"
+
+
+class TooManyRequestsException(SCIMException):
+    status = 429
+    _default_detail = "Too many requests; retry after the time Retry-After gives"
 
 
 class ServiceUnavailableException(SCIMException):

@@ -36,6 +36,7 @@ from scim2_models.path import (
 
 from app.scim import cursor as cursors
 from app.scim.errors import from_validation_error
+from app.scim.filter_errors import explained
 from app.scim.projection import Projection
 from app.scim.resources import ResourceKind
 from app.scim.store import CursorPosition, ListQuery, SortSpec
@@ -110,8 +111,13 @@ def _with_values(node: FilterNode, values: list[str]) -> FilterNode:
 
 def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
     """Parse once with scim2-models; syntax errors and limits are 400 invalidFilter."""
-    if text is None or not text.strip():
+    if text is None:
         return None
+    if not text.strip():
+        # A client that built its filter from an empty value must not get the directory.
+        raise InvalidFilterException(
+            detail="the filter is empty; leave out filter to list every resource"
+        )
     if len(text) > limits.max_filter_length:
         raise InvalidFilterException(
             detail=f"filter longer than {limits.max_filter_length} characters"
@@ -120,6 +126,8 @@ def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
         node = _parse(text)
     except RecursionError:
         raise InvalidFilterException(detail="filter nested too deeply") from None
+    except InvalidFilterException as exc:
+        raise explained(exc, text) from None
     nodes = list(_walk(node))
     depth = max(level for _, level in nodes)
     terms = sum(isinstance(n, Comparison | Present) for n, _ in nodes)

@@ -29,6 +29,7 @@ from app.scim.documents import canonical, render, search_document
 from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
 from app.scim.resources import ResourceKind
+from app.scim.schemas_rule import require_patch_schemas, require_resource_schemas
 from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
 from app.scim.text import catalog_row, issued_id, too_long
 
@@ -60,6 +61,7 @@ def validate(
         raise InvalidSyntaxException(detail="the request body must be a JSON object")
     policy.drop_server_owned(payload)
     policy.foreign_schema_urns(kind, payload)
+    require_resource_schemas(kind, payload)
     policy.manager_reference(payload, ctx.endpoint_url(kind))
     try:
         return kind.model.model_validate(payload, scim_ctx=context)
@@ -291,6 +293,7 @@ async def patch(
     after the other and none loses another's update.
     """
     parsed = parse_id(ctx, kind, resource_id)
+    require_patch_schemas(payload)
     delta, operations = patching.parse(kind, payload, str(parsed), limits.operations)
     unlocked = delta is None and not kind.checked_in_store
     if unlocked and not relations.reads_members([kind], wanted):

@@ -20,6 +20,73 @@ from app.scim.resources import ResourceKeys, ResourceKind
 
 
 @dataclass(frozen=True, slots=True)
+class StoredToken:
+    """A bearer token as the store keeps it (never the secret itself).
+
+    ``previous`` says the lookup matched the digest a rotation replaced; it is then valid
+    until ``previous_expires`` (``valid_until`` folds both cases together).
+    """
+
+    name: str
+    tenant: str
+    scopes: frozenset[str]
+    created: datetime
+    expires: datetime | None = None
+    last_used: datetime | None = None
+    previous_expires: datetime | None = None
+    previous: bool = False
+
+    @property
+    def valid_until(self) -> datetime | None:
+        if self.previous:
+            ends = self.previous_expires
+            return ends if self.expires is None or ends is None else min(ends, self.expires)
+        return self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One row of the request log (``request_log``): what was asked and what was answered.
+
+    ``body`` is the request body after redaction, already cut to size when
+    ``body_truncated``; ``tolerances`` are the names of the tolerances that fired.
+    """
+
+    request_id: str
+    time: datetime
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    tenant: str | None = None
+    token_name: str | None = None
+    client: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    scim_type: str | None = None
+    detail: str | None = None
+    tolerances: tuple[str, ...] = ()
+    body: str | None = None
+    body_truncated: bool = False
+    no_change: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Which request log rows ``python -m app log`` asks for, newest first."""
+
+    since: datetime | None = None
+    resource_id: str | None = None
+    request_id: str | None = None
+    user_name: str | None = None
+    """Rows about the user with this userName (its id, or its name in a create's body)."""
+    status_class: int | None = None
+    """4 for 4xx, 5 for 5xx."""
+    tenant: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class GroupRef:
     """A group a resource belongs to, directly or through nested groups (RFC 7643 §4.1.2)."""
 
@@ -227,14 +294,41 @@ class Store(Protocol):
         BEGIN and COMMIT round trips around it).
         """
 
-    async def create_token(self, name: str, digest: str, tenant: str) -> None:
+    async def create_token(
+        self,
+        name: str,
+        digest: str,
+        tenant: str,
+        scopes: Sequence[str] = ("scim",),
+        expires: datetime | None = None,
+    ) -> None:
         """Keep a new token's digest; raises UniquenessException for a taken name."""
 
-    async def token_tenant(self, digest: str) -> str | None:
-        """The tenant of a live token with this digest, or None."""
+    async def find_token(self, digest: str) -> StoredToken | None:
+        """The token whose current or (still in its grace) previous digest this is, or None.
 
-    async def list_tokens(self) -> list[tuple[str, str, datetime]]:
-        """(name, tenant, created) of every live token."""
+        Expiry is the caller's to check (``StoredToken.valid_until``), so a cached answer
+        can expire on time too.
+        """
+
+    async def list_tokens(self) -> list[StoredToken]:
+        """Every token, by name."""
+
+    async def rotate_token(self, name: str, digest: str, grace_ends: datetime) -> bool:
+        """Give a token a new digest; the old one stays valid until ``grace_ends``
+        (a rotation during a grace ends the earlier grace). False when no such token."""
 
     async def revoke_token(self, name: str) -> bool:
-        """Forget a token; False when none had this name."""
+        """Forget a token (and its previous digest); False when none had this name."""
+
+    async def touch_token(self, name: str, now: datetime, interval_seconds: float) -> None:
+        """Set ``last_used`` to ``now`` unless it is less than ``interval_seconds`` old."""
+
+    async def write_request_log(self, rows: Sequence[LoggedRequest]) -> None:
+        """Insert request log rows in their own statement, outside any SCIM transaction."""
+
+    async def prune_request_log(self, before: datetime) -> int:
+        """Delete request log rows older than ``before``; returns how many."""
+
+    async def find_request_log(self, query: LogQuery) -> list[LoggedRequest]:
+        """The rows ``query`` selects, newest first."""

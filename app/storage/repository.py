@@ -23,13 +23,14 @@ from app.storage.listing import ListStatement, list_statement
 from app.storage.members import MembershipOps, groups_column, parse_groups
 from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
+from app.storage.request_log import RequestLogMethods
 from app.storage.sqlite_pool import SqlitePool
-from app.storage.tables import MembershipRow, ResourceRow, TokenRow
+from app.storage.tables import MembershipRow, ResourceRow
+from app.storage.tokens import TokenMethods
 from app.storage.unique import UniqueOps
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
-tokens = TokenRow.__table__  # type: ignore[attr-defined]
 
 _READ_COLUMNS = (
     resources.c.id,
@@ -262,7 +263,6 @@ def _key_value(value: Any) -> Any:
     return _aware(value) if isinstance(value, datetime) else value
 
 
-_TOKEN = sa.select(tokens.c.tenant).where(tokens.c.digest == sa.bindparam("digest"))
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
 _UPDATE_UNLESS_CHANGED = _UPDATE.where(resources.c.version == sa.bindparam("read_version"))
@@ -278,9 +278,6 @@ _BUMP_GROUPS_OF = (
     )
     .values(version=resources.c.version + 1, last_modified=sa.bindparam("now"))
 )
-_TOKEN_INSERT = tokens.insert()
-_TOKEN_LIST = sa.select(tokens.c.name, tokens.c.tenant, tokens.c.created).order_by(tokens.c.name)
-_TOKEN_DELETE = tokens.delete().where(tokens.c.name == sa.bindparam("token_name"))
 """Built once: a statement built per call costs SQLAlchemy more than the database."""
 
 
@@ -299,7 +296,7 @@ def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
     return query
 
 
-class SqlStore:
+class SqlStore(TokenMethods, RequestLogMethods):
     """Opens transactions and keeps tokens; built once per process by ``app.main``.
 
     PostgreSQL runs on one asyncpg pool (``app.storage.pg_pool``), SQLite on SQLAlchemy's
@@ -370,31 +367,3 @@ class SqlStore:
                 yield SqliteExecutor(self.lite)
         else:
             yield SqliteExecutor(self.lite)
-
-    async def create_token(self, name: str, digest: str, tenant: str) -> None:
-        row = {
-            "id": uuid.uuid4(),
-            "name": name,
-            "digest": digest,
-            "tenant": tenant,
-            "created": datetime.now(UTC),
-        }
-        try:
-            async with self.transaction(write=True) as tx:
-                await tx.executor.execute(_TOKEN_INSERT, row)
-        except INTEGRITY_ERRORS as exc:
-            raise UniquenessException(detail=f"a token named {name!r} exists") from exc
-
-    async def token_tenant(self, digest: str) -> str | None:
-        async with self.transaction(write=False) as tx:
-            rows = await tx.executor.rows(_TOKEN, {"digest": digest})
-        return rows[0]["tenant"] if rows else None
-
-    async def list_tokens(self) -> list[tuple[str, str, datetime]]:
-        async with self.transaction(write=False) as tx:
-            rows = await tx.executor.rows(_TOKEN_LIST)
-        return [(r["name"], r["tenant"], _aware(r["created"])) for r in rows]
-
-    async def revoke_token(self, name: str) -> bool:
-        async with self.transaction(write=True) as tx:
-            return bool(await tx.executor.execute(_TOKEN_DELETE, {"token_name": name}))

@@ -78,7 +78,11 @@ class ResourceRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    """A bearer token, kept only as its SHA-256 digest."""
+    """A bearer token, kept only as its SHA-256 digest.
+
+    ``scopes`` is a space-separated list (as in OAuth 2.0). After ``token rotate`` the
+    replaced digest stays in ``previous_digest`` until ``previous_expires`` (the grace).
+    """
 
     __tablename__ = "tokens"
 
@@ -87,6 +91,13 @@ class TokenRow(SQLModel, table=True):
     digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     tenant: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    scopes: str = Field(sa_column=sa.Column(sa.String(256), nullable=False, server_default="scim"))
+    expires: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    last_used: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    previous_digest: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), unique=True)
+    )
+    previous_expires: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
 
 
 class MembershipRow(SQLModel, table=True):
@@ -157,3 +168,38 @@ class UniqueValueRow(SQLModel, table=True):
             sa.Uuid(), sa.ForeignKey("resources.id", ondelete="CASCADE"), nullable=False
         )
     )
+
+
+class RequestLogRow(SQLModel, table=True):
+    """One SCIM request that wrote or tried to write, or that was answered 4xx/5xx.
+
+    Written after the response, outside the request's transaction (``app.http.audit``);
+    ``body`` is the request body after structural redaction (``app.scim.redaction``), cut
+    at 64 KiB with ``body_truncated`` set. Pruned after ``SCIM_REQUEST_LOG_DAYS``.
+    """
+
+    __tablename__ = "request_log"
+    __table_args__ = (
+        sa.Index("ix_request_log_time", "time"),
+        sa.Index("ix_request_log_request_id", "request_id"),
+        sa.Index("ix_request_log_resource_id", "resource_id"),
+    )
+
+    id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
+    request_id: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    time: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    tenant: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    token_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(128)))
+    client: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    method: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    route: str = Field(sa_column=sa.Column(sa.String(512), nullable=False))
+    resource_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    resource_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(128)))
+    status: int = Field(sa_column=sa.Column(sa.SmallInteger(), nullable=False))
+    scim_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+    tolerances: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
+    duration_ms: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+    body_truncated: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    no_change: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
