@@ -29,6 +29,8 @@ SCIM_TYPES = [
     "invalidValue",
     "invalidVers",
     "sensitive",
+    "invalidCursor",  # RFC 9865 §3
+    "expiredCursor",
 ]
 
 _TYPES: dict[str, dict[str, Any]] = {
