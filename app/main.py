@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine,
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        events=settings.events,
     )
 
     @asynccontextmanager

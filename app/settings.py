@@ -60,3 +60,10 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    events: bool = Field(
+        default=True,
+        description="Write change events with every change (off only to measure their cost).",
+    )
+    events_retention_days: int = Field(
+        default=30, ge=1, description="Change events older than this are pruned."
+    )

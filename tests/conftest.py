@@ -80,7 +80,13 @@ async def _truncate(url: str) -> None:
     async with engine.begin() as connection:
         tables = [
             t
-            for t in ("memberships", "resources", "tokens", "resource_counts")
+            for t in (
+                "memberships",
+                "resources",
+                "tokens",
+                "resource_counts",
+                *EXTRA_TABLES,
+            )
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
         if url.startswith("sqlite"):
@@ -90,6 +96,9 @@ async def _truncate(url: str) -> None:
             await connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     await engine.dispose()
 
+
+EXTRA_TABLES = ("events", "event_sequences")
+"""Tables of later features, emptied after each test too."""
 
 MakeApp = Callable[..., FastAPI]
 

@@ -15,6 +15,7 @@ import orjson
 from fastapi import Request
 from scim2_models import InvalidSyntaxException, InvalidValueException
 
+from app.http import origin
 from app.http.auth import Authenticator
 from app.scim.context import RequestContext
 from app.scim.errors import UnsupportedMediaTypeException
@@ -56,7 +57,12 @@ async def caller(request: Request) -> RequestContext:
     """The authenticated caller's context (401 without a valid bearer token)."""
     built = runtime(request)
     tenant = await built.authenticator.tenant(request.headers.get("authorization"))
-    return RequestContext(tenant=tenant, base_url=base_url(request, built.settings))
+    return RequestContext(
+        tenant=tenant,
+        base_url=base_url(request, built.settings),
+        request_id=origin.request_id(request),
+        client=origin.client(request.headers.get("user-agent")),
+    )
 
 
 async def json_body(request: Request) -> Any:

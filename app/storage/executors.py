@@ -9,6 +9,7 @@ of column names, row counts, or a stream. Each reports its statements through th
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import aiosqlite
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.storage.compiled import CompiledSql, Compiler
 from app.storage.pg_pool import PgPool
-from app.storage.sqlite_pool import SqlitePool
+from app.storage.sqlite_pool import SqlitePool, begun
 
 Params = Mapping[str, Any] | None
 
@@ -84,6 +85,23 @@ class PgExecutor:
         async for row in self.connection.cursor(compiled.sql, *arguments, prefetch=batch):
             yield row
 
+    def sql(self, statement: Any, params: Params = None) -> tuple[str, list[Any]]:
+        """A statement's SQL and arguments, to embed in a larger statement (``raw``)."""
+        compiled = self.pool.compiled(statement, params)
+        return compiled.sql, compiled.arguments(params or {})
+
+    async def raw(self, sql: str, arguments: Sequence[Any]) -> Sequence[Any]:
+        """SQL written for PostgreSQL alone (``app.storage.events``), with its arguments."""
+        events = self.pool.engine.sync_engine.dispatch.before_cursor_execute
+        if events:
+            events(None, None, sql, tuple(arguments), None, False)
+        if self.connection is not None:
+            found: Sequence[Any] = await self.connection.fetch(sql, *arguments)
+            return found
+        async with self.pool.connection() as connection:
+            found = await connection.fetch(sql, *arguments)
+            return found
+
 
 class SqliteExecutor:
     """Statements on one connection (a transaction), or each on a pooled connection."""
@@ -117,6 +135,16 @@ class SqliteExecutor:
             while rows := await cursor.fetchmany(batch):
                 for row in rows:
                     yield compiled.row(row)
+
+    @asynccontextmanager
+    async def begun(self) -> AsyncIterator[SqliteExecutor]:
+        """A transaction on a pooled connection, for a writer that holds the writers' turn
+        already (a ``single`` write that turns out to need several statements)."""
+        if self.connection is not None:
+            yield self
+            return
+        async with self.pool.connection() as connection, begun(connection, "BEGIN IMMEDIATE"):
+            yield SqliteExecutor(self.pool, connection)
 
 
 async def _changed(connection: aiosqlite.Connection, sql: str, arguments: list[Any]) -> int:

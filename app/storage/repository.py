@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -13,8 +13,18 @@ import sqlalchemy as sa
 from scim2_models import UniquenessException
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.scim.events import NewEvent
 from app.scim.resources import ResourceKind
-from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
+from app.scim.store import (
+    Anchor,
+    Deleted,
+    Emitter,
+    ListQuery,
+    Page,
+    ResourceWrite,
+    StoredResource,
+)
+from app.storage import events as outbox
 from app.storage.engine import is_sqlite
 from app.storage.errors import INTEGRITY_ERRORS, database_errors
 from app.storage.executors import Executor, PgExecutor, SqliteExecutor
@@ -92,7 +102,13 @@ class SqlTransaction(MembershipOps):
         return prepared.built, list(rows)
 
     async def insert(
-        self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        write: ResourceWrite,
+        now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
         values = {
             "id": uuid.uuid4(),
@@ -103,12 +119,37 @@ class SqlTransaction(MembershipOps):
             "last_modified": now,
             **_columns(write),
         }
+        stored = StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
         try:
-            await self.executor.execute(_INSERT, values)
+            if emit is None:
+                await self.executor.execute(_INSERT, values)
+            else:
+                await self._insert_emitting(tenant, values, emit(stored), now)
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
-        return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
+        return stored
+
+    async def _insert_emitting(
+        self, tenant: str, values: dict[str, Any], made: Sequence[NewEvent], now: datetime
+    ) -> None:
+        """The row and its events: one statement on PostgreSQL (in autocommit when the
+        write is ``single``), one transaction on SQLite."""
+        executor = self.executor
+        if isinstance(executor, PgExecutor):
+            sql, arguments = executor.sql(_INSERT, values)
+            statement = outbox.pg_emit_sql(len(arguments), f"{sql} RETURNING id")
+            await executor.raw(statement, arguments + outbox.pg_emit_arguments(tenant, made, now))
+            return
+        assert isinstance(executor, SqliteExecutor)
+        async with executor.begun() as inner:
+            await inner.execute(_INSERT, values)
+            await outbox.emit(inner, sqlite_backend=True, tenant=tenant, made=made, now=now)
+
+    async def emit(self, tenant: str, events: Sequence[NewEvent], now: datetime) -> None:
+        await outbox.emit(
+            self.executor, sqlite_backend=self.sqlite, tenant=tenant, made=events, now=now
+        )
 
     async def get(
         self,
@@ -150,14 +191,15 @@ class SqlTransaction(MembershipOps):
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
-    ) -> bool:
-        if await self.get(tenant, kind, resource_id, for_update=True) is None:
-            return False
+    ) -> Deleted | None:
+        current = await self.get(tenant, kind, resource_id, for_update=True)
+        if current is None:
+            return None
         # The cascade will take this resource's membership rows, so the groups holding it
         # change: move their version first, while the rows still say which they are.
-        await self.executor.execute(_BUMP_GROUPS_OF, {"member": resource_id, "now": now})
+        bumped = await self.executor.rows(_BUMP_GROUPS_OF, {"member": resource_id, "now": now})
         await self.executor.execute(_DELETE, {"row_id": resource_id})
-        return True
+        return Deleted(current, [_stored(row) for row in bumped])
 
     def _remember(self, key: ListKey, start_index: int, rows: list[Any]) -> None:
         """Where the page's first and last rows sit: the same page asked again, or the next
@@ -231,6 +273,7 @@ _BUMP_GROUPS_OF = (
         )
     )
     .values(version=resources.c.version + 1, last_modified=sa.bindparam("now"))
+    .returning(*_READ_COLUMNS)
 )
 _TOKEN_INSERT = tokens.insert()
 _TOKEN_LIST = sa.select(tokens.c.name, tokens.c.tenant, tokens.c.created).order_by(tokens.c.name)
@@ -267,8 +310,10 @@ class SqlStore:
         pool_size: int = 20,
         statement_timeout_ms: int = 30_000,
         pool_timeout: float = 5.0,
+        events: bool = True,
     ) -> None:
         self.engine = engine
+        self.events = events
         self.sqlite = is_sqlite(engine.url)
         self.positions = Positions()
         self.pg = (
@@ -352,3 +397,20 @@ class SqlStore:
     async def revoke_token(self, name: str) -> bool:
         async with self.transaction(write=True) as tx:
             return bool(await tx.executor.execute(_TOKEN_DELETE, {"token_name": name}))
+
+    async def events_after(
+        self, tenant: str, after: int, limit: int, upto: int | None = None
+    ) -> list[dict[str, Any]]:
+        async with self.transaction(write=False) as tx:
+            return await outbox.after(tx.executor, tenant, after, limit, upto)
+
+    async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
+        """(oldest kept sequence or None, newest sequence) from one snapshot."""
+        async with self.transaction(write=False, snapshot=True) as tx:
+            return await outbox.first_kept(tx.executor, tenant), await outbox.last(
+                tx.executor, tenant
+            )
+
+    async def prune_events(self, before: datetime) -> int:
+        async with self.transaction(write=True) as tx:
+            return await outbox.prune(tx.executor, before)

@@ -134,3 +134,33 @@ class ResourceCountRow(SQLModel, table=True):
     shard: int = Field(sa_column=sa.Column(sa.SmallInteger(), primary_key=True))
     live: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class EventRow(SQLModel, table=True):
+    """One change event (the transactional outbox): written in the change's transaction.
+
+    ``sequence`` counts per tenant without gaps, in commit order (``app.storage.events``);
+    ``payload`` holds the rest of the event object (resource, changed, previous, members,
+    request_id, token, client).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_time", "time"),)
+
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    sequence: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    time: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    resource_type: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    resource_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False))
+    version: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=sa.Column(Document, nullable=False))
+
+
+class EventSequenceRow(SQLModel, table=True):
+    """A tenant's last event sequence; the write that takes it holds its row lock to commit."""
+
+    __tablename__ = "event_sequences"
+
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    last: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
