@@ -16,7 +16,7 @@ from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
 from app.http.responses import ScimResponse
-from app.http.routers import discovery, resources, search
+from app.http.routers import discovery, events, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], f"{kind.name.lower()}s")
     search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
     discovery.install(app, prefix)
+    events.install(app)
     docs.install(app)
     openapi.install_security(app, settings.base_path)
     errors.install(app)

@@ -216,7 +216,27 @@ class Transaction(MembershipTransaction, Protocol):
         and the page (so both come from one snapshot); ``with_groups`` as for ``get``."""
 
 
-class Store(Protocol):
+class EventFeed(Protocol):
+    """The change events as the feed, the webhooks and the CLI read them."""
+
+    async def events_after(
+        self, tenant: str, after: int, limit: int, upto: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` events of ``tenant`` after sequence ``after`` (and up to ``upto``),
+        oldest first, each as the JSON object the feed serves."""
+
+    async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
+        """(the oldest sequence kept, or None when none is; the newest sequence, 0 if none)."""
+
+    async def prune_events(self, before: datetime) -> int:
+        """Delete events older than ``before``; how many went."""
+
+    async def wait_for_events(self, tenant: str, after: int, seconds: float) -> None:
+        """Return once ``tenant`` may have events after ``after``, or after ``seconds``
+        (a wake-up, not a promise: read again to know)."""
+
+
+class Store(EventFeed, Protocol):
     events: bool
     """Whether writes emit change events (``SCIM_EVENTS``)."""
 
@@ -243,19 +263,3 @@ class Store(Protocol):
 
     async def revoke_token(self, name: str) -> bool:
         """Forget a token; False when none had this name."""
-
-
-class EventFeed(Protocol):
-    """The change events as the feed, the webhooks and the CLI read them."""
-
-    async def events_after(
-        self, tenant: str, after: int, limit: int, upto: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Up to ``limit`` events of ``tenant`` after sequence ``after`` (and up to ``upto``),
-        oldest first, each as the JSON object the feed serves."""
-
-    async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
-        """(the oldest sequence kept, or None when none is; the newest sequence, 0 if none)."""
-
-    async def prune_events(self, before: datetime) -> int:
-        """Delete events older than ``before``; how many went."""

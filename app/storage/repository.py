@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
+from app.storage.wakeup import Wakeup, wait
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -93,6 +95,7 @@ class SqlTransaction(MembershipOps):
         self.sqlite = sqlite
         self.dialect = Dialect(sqlite=sqlite)
         self.positions = positions
+        self.emitted = False
 
     async def _list_rows(
         self, tenant: str, query: ListQuery, with_groups: bool, seek: Position | None
@@ -125,6 +128,7 @@ class SqlTransaction(MembershipOps):
                 await self.executor.execute(_INSERT, values)
             else:
                 await self._insert_emitting(tenant, values, emit(stored), now)
+                self.emitted = True
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
@@ -147,6 +151,7 @@ class SqlTransaction(MembershipOps):
             await outbox.emit(inner, sqlite_backend=True, tenant=tenant, made=made, now=now)
 
     async def emit(self, tenant: str, events: Sequence[NewEvent], now: datetime) -> None:
+        self.emitted = True
         await outbox.emit(
             self.executor, sqlite_backend=self.sqlite, tenant=tenant, made=events, now=now
         )
@@ -327,8 +332,10 @@ class SqlStore:
             )
         )
         self.lite = SqlitePool(engine) if self.sqlite else None
+        self.wakeup = Wakeup(None if self.sqlite else engine)
 
     async def close(self) -> None:
+        await self.wakeup.close()
         if self.pg is not None:
             await self.pg.close()
         if self.lite is not None:
@@ -349,7 +356,10 @@ class SqlStore:
         """
         transaction = snapshot or (write and not single)
         async with database_errors(), self._open(write, transaction) as executor:
-            yield self._unit(executor)
+            unit = self._unit(executor)
+            yield unit
+        if unit.emitted:
+            self.wakeup.notify()
 
     @asynccontextmanager
     async def _open(self, write: bool, transaction: bool) -> AsyncIterator[Executor]:
@@ -414,3 +424,17 @@ class SqlStore:
     async def prune_events(self, before: datetime) -> int:
         async with self.transaction(write=True) as tx:
             return await outbox.prune(tx.executor, before)
+
+    async def wait_for_events(self, tenant: str, after: int, seconds: float) -> None:
+        """Return once ``tenant`` may have events after ``after``, or after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            waiter = await self.wakeup.waiter()
+            async with self.transaction(write=False) as tx:
+                if await outbox.last(tx.executor, tenant) > after:
+                    return
+            await wait(waiter, min(remaining, POLL_SECONDS))
+
+
+POLL_SECONDS = 1.0
+"""A waiting reader queries at least this often (other SQLite processes, no LISTEN)."""
