@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from scim2_models import UniquenessException
 
-from app import cli_events
+from app import cli_events, cli_webhooks
 from app.http.auth import digest, new_token
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     cli_events.register(commands)
+    cli_webhooks.register(commands)
     commands.add_parser("migrate", help="apply database migrations")
     serve = commands.add_parser("serve", help="run the server with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
@@ -83,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "events":
         return asyncio.run(cli_events.run(settings, args))
+    if args.command in ("webhook", "deliver"):
+        return asyncio.run(cli_webhooks.run(settings, args))
     if getattr(args, "tenant", None) is None and args.action == "create":
         args.tenant = settings.default_tenant
     return asyncio.run(_with_store(settings, args))

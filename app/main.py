@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.delivery import wiring
 from app.http import docs, errors, openapi
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
@@ -24,6 +25,7 @@ from app.scim.resources import KINDS
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.repository import SqlStore
+from app.storage.webhooks import SqlWebhooks
 
 DESCRIPTION = """SCIM 2.0 (RFC 7643/7644) provisioning API for Okta and Microsoft Entra ID.
 
@@ -58,9 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events=settings.events,
     )
 
+    hooks = SqlWebhooks(store, lease_seconds=settings.webhook_lease_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        if settings.delivery == "server":
+            async with wiring.running(settings, hooks, store):
+                yield
+        else:
+            yield
         await store.close()
 
     app = FastAPI(
@@ -76,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.webhooks = hooks
     app.state.runtime = Runtime(
         settings=settings,
         store=store,

@@ -97,7 +97,7 @@ async def _truncate(url: str) -> None:
     await engine.dispose()
 
 
-EXTRA_TABLES = ("events", "event_sequences")
+EXTRA_TABLES = ("webhook_attempts", "webhook_endpoints", "events", "event_sequences")
 """Tables of later features, emptied after each test too."""
 
 MakeApp = Callable[..., FastAPI]
