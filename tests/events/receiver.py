@@ -64,7 +64,7 @@ async def listening(receiver: Receiver) -> AsyncIterator[Receiver]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event)
         await asyncio.sleep(0.01)
     try:
         yield receiver
