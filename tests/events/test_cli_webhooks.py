@@ -75,7 +75,7 @@ async def test_a_new_endpoint_starts_at_the_current_position(
 async def test_list_shows_position_backlog_and_state(
     cli_db: str, app: FastAPI, create_user: CreateUser, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, out, _ = await _run(capsys, "webhook", "add", "--url", "https://app.example/h")
+    await _run(capsys, "webhook", "add", "--url", "https://app.example/h")
     await create_user("a")
     await create_user("b")
     _, listed, _ = await _run(capsys, "webhook", "list")
