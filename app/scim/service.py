@@ -214,17 +214,22 @@ async def replace(
             change = await groups.write_members(tx, ctx.tenant, current.id, members)
         if replacement.replace(load(kind, current)) or change:
             write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
-            current = await tx.update(ctx.tenant, kind, current, write, _now())
-        attached = (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
-        await _emit(store, tx, ctx, _changes(ctx, kind, before, current, change))
-        return attached
+            emit = _changed(store, ctx, kind, before, change)
+            current = await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
+        return (await relations.attach(tx, ctx, [current], relations.DEFAULT))[0]
 
 
-async def _emit(
-    store: Store, tx: Transaction, ctx: RequestContext, made: list[events.NewEvent]
-) -> None:
-    if store.events and made:
-        await tx.emit(ctx.tenant, made, _now())
+def _changed(
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    before: StoredResource,
+    change: MemberChange,
+) -> Emitter | None:
+    """The events of a PUT or PATCH, from the row it stores (written with the update)."""
+    if not store.events:
+        return None
+    return lambda after: _changes(ctx, kind, before, after, change)
 
 
 def patched(
@@ -258,6 +263,7 @@ async def patch_locked(
     limits: patching.PatchLimits,
     *,
     touched: bool = False,
+    emit: Emitter | None = None,
 ) -> StoredResource:
     """Apply operations to a row ``tx`` holds locked; version and lastModified move only
     when the document changed or ``touched`` says its membership rows did (RFC 7644 §3.14).
@@ -267,7 +273,7 @@ async def patch_locked(
         write = rewrite(kind, current.document)
     if write is None:
         return current
-    return await tx.update(ctx.tenant, kind, current, write, _now())
+    return await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
 
 
 async def patch(
@@ -298,12 +304,11 @@ async def patch(
         change = MemberChange()
         if delta is not None:
             change = await groups.write_members(tx, ctx.tenant, before.id, delta)
+        emit = _changed(store, ctx, kind, before, change)
         current = await patch_locked(
-            tx, ctx, kind, before, operations, limits, touched=bool(change)
+            tx, ctx, kind, before, operations, limits, touched=bool(change), emit=emit
         )
-        attached = (await relations.attach(tx, ctx, [current], wanted))[0]
-        await _emit(store, tx, ctx, _changes(ctx, kind, before, current, change))
-        return attached
+        return (await relations.attach(tx, ctx, [current], wanted))[0]
 
 
 async def delete(

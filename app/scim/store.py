@@ -200,8 +200,13 @@ class Transaction(MembershipTransaction, Protocol):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
-        """Replace a resource's document, bumping its version; raises UniquenessException."""
+        """Replace a resource's document, bumping its version; raises UniquenessException.
+
+        ``emit``'s events (from the updated row) are written with it, as for ``insert``;
+        the update is then the write's last statement."""
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime

@@ -11,13 +11,15 @@ that last statement and the commit; writes of different tenants do not wait on e
 On PostgreSQL the counter and the events are one statement (a data-modifying CTE), and a
 create without members puts its INSERT in the same statement, so it stays one round trip;
 the statement also calls ``pg_notify`` as the feed's wake-up. SQLite's writers are queued
-in the process already; there the counter and the events are two statements.
+in the process already; there the counter and the events are statements run in one trip
+to the connection's thread (``SqliteExecutor.batch``), with the INSERT of a create too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from app.scim.events import NewEvent
-from app.storage.executors import Executor, PgExecutor
+from app.storage.executors import Executor, PgExecutor, SqliteExecutor
 from app.storage.tables import EventRow, EventSequenceRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
@@ -55,6 +57,7 @@ def _encoded(made: Sequence[NewEvent]) -> str:
     ).decode()
 
 
+@lru_cache(maxsize=64)
 def pg_emit_sql(offset: int, after: str | None = None) -> str:
     """The emitting statement with its parameters numbered from ``offset + 1``; ``after``
     is a data-modifying statement (``INSERT ... RETURNING``) to run first, in the same
@@ -78,9 +81,30 @@ _SQLITE_COUNT = (
         index_elements=[sequences.c.tenant],
         set_={"last": sequences.c.last + sa.literal_column("excluded.last")},
     )
-    .returning(sequences.c.last)
 )
-_INSERT_ONE = events.insert()
+_SQLITE_EVENT = events.insert().values(
+    {
+        **{c.name: sa.bindparam(c.name, type_=c.type) for c in events.c if c.name != "sequence"},
+        "sequence": sa.select(sequences.c.last)
+        .where(sequences.c.tenant == sa.bindparam("tenant"))
+        .scalar_subquery()
+        - sa.bindparam("back", type_=sa.BigInteger()),
+    }
+)
+"""An event numbered from the counter the same transaction just moved on: ``back`` is how
+many of the write's events come after it."""
+
+
+def sqlite_steps(
+    tenant: str, made: Sequence[NewEvent], now: datetime
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The counter and the events as statements for ``SqliteExecutor.batch``."""
+    steps: list[tuple[Any, dict[str, Any]]] = [(_SQLITE_COUNT, {"tenant": tenant, "n": len(made)})]
+    for index, event in enumerate(made):
+        row = _row(tenant, 0, event, now)
+        del row["sequence"]
+        steps.append((_SQLITE_EVENT, {**row, "back": len(made) - 1 - index}))
+    return steps
 
 
 async def emit(
@@ -98,14 +122,8 @@ async def emit(
         assert isinstance(executor, PgExecutor)
         await executor.raw(pg_emit_sql(0), pg_emit_arguments(tenant, made, now))
         return
-    rows = await executor.rows(_SQLITE_COUNT, {"tenant": tenant, "n": len(made)})
-    first = rows[0]["last"] - len(made) + 1
-    values = [_row(tenant, first + i, e, now) for i, e in enumerate(made)]
-    if len(values) == 1:
-        await executor.execute(_INSERT_ONE, values[0])
-        return
-    for start in range(0, len(values), 100):
-        await executor.execute(events.insert().values(values[start : start + 100]))
+    assert isinstance(executor, SqliteExecutor)
+    await executor.batch(sqlite_steps(tenant, made, now))
 
 
 def _row(tenant: str, sequence: int, event: NewEvent, now: datetime) -> dict[str, Any]:

@@ -127,28 +127,35 @@ class SqlTransaction(MembershipOps):
             if emit is None:
                 await self.executor.execute(_INSERT, values)
             else:
-                await self._insert_emitting(tenant, values, emit(stored), now)
-                self.emitted = True
+                await self._write_emitting(_INSERT, values, tenant, emit(stored), now)
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
         return stored
 
-    async def _insert_emitting(
-        self, tenant: str, values: dict[str, Any], made: Sequence[NewEvent], now: datetime
+    async def _write_emitting(
+        self,
+        statement: Any,
+        values: dict[str, Any],
+        tenant: str,
+        made: Sequence[NewEvent],
+        now: datetime,
     ) -> None:
-        """The row and its events: one statement on PostgreSQL (in autocommit when the
-        write is ``single``), one transaction on SQLite."""
+        """A row's INSERT or UPDATE and its events: one statement on PostgreSQL (in
+        autocommit when the write is ``single``), one trip to the thread on SQLite. The
+        write's LAST statement: it takes the tenant's event counter."""
         executor = self.executor
+        if not made:
+            await executor.execute(statement, values)
+            return
+        self.emitted = True
         if isinstance(executor, PgExecutor):
-            sql, arguments = executor.sql(_INSERT, values)
-            statement = outbox.pg_emit_sql(len(arguments), f"{sql} RETURNING id")
-            await executor.raw(statement, arguments + outbox.pg_emit_arguments(tenant, made, now))
+            sql, arguments = executor.sql(statement, values)
+            combined = outbox.pg_emit_sql(len(arguments), f"{sql} RETURNING id")
+            await executor.raw(combined, arguments + outbox.pg_emit_arguments(tenant, made, now))
             return
         assert isinstance(executor, SqliteExecutor)
-        async with executor.begun() as inner:
-            await inner.execute(_INSERT, values)
-            await outbox.emit(inner, sqlite_backend=True, tenant=tenant, made=made, now=now)
+        await executor.batch([(statement, values), *outbox.sqlite_steps(tenant, made, now)])
 
     async def emit(self, tenant: str, events: Sequence[NewEvent], now: datetime) -> None:
         self.emitted = True
@@ -182,17 +189,24 @@ class SqlTransaction(MembershipOps):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
         """``current`` was read (and locked) in this transaction for this tenant: by id."""
         version = current.version + 1
         values = {"row_id": current.id, "version": version, "last_modified": now}
-        try:
-            await self.executor.execute(_UPDATE, {**values, **_columns(write)})
-        except INTEGRITY_ERRORS as exc:
-            raise _uniqueness(kind) from exc
-        return StoredResource(
+        stored = StoredResource(
             current.id, kind.name, version, current.created, now, write.document, current.groups
         )
+        values.update(_columns(write))
+        try:
+            if emit is None:
+                await self.executor.execute(_UPDATE, values)
+            else:
+                await self._write_emitting(_UPDATE, values, tenant, emit(stored), now)
+        except INTEGRITY_ERRORS as exc:
+            raise _uniqueness(kind) from exc
+        return stored
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime

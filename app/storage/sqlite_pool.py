@@ -76,11 +76,11 @@ class SqlitePool:
     async def transaction(self, *, write: bool) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE for writers (queued here), BEGIN for a reading snapshot."""
         if not write:
-            async with self.connection() as connection, begun(connection, "BEGIN"):
+            async with self.connection() as connection, _begun(connection, "BEGIN"):
                 yield connection
             return
         async with self.writers:  # noqa: SIM117 (the writer's turn comes before a connection)
-            async with self.connection() as connection, begun(connection, "BEGIN IMMEDIATE"):
+            async with self.connection() as connection, _begun(connection, "BEGIN IMMEDIATE"):
                 yield connection
 
     def size(self) -> tuple[int, int]:
@@ -94,7 +94,7 @@ class SqlitePool:
 
 
 @asynccontextmanager
-async def begun(connection: aiosqlite.Connection, begin: str) -> AsyncIterator[None]:
+async def _begun(connection: aiosqlite.Connection, begin: str) -> AsyncIterator[None]:
     await connection.execute(begin)
     try:
         yield
