@@ -58,9 +58,10 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def listening(receiver: Receiver) -> AsyncIterator[Receiver]:
+async def listening(receiver: Receiver, app: Any = None) -> AsyncIterator[Receiver]:
+    """Serve ``receiver`` (or another ASGI ``app``) on the receiver's port."""
     config = uvicorn.Config(
-        receiver, host="127.0.0.1", port=receiver.port, log_level="warning", lifespan="off"
+        app or receiver, host="127.0.0.1", port=receiver.port, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
