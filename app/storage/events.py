@@ -57,16 +57,37 @@ def _encoded(made: Sequence[NewEvent]) -> str:
     ).decode()
 
 
+COUNT_SHARDS = 16
+"""``resource_counts`` shards, as the ``hot_paths`` migration's trigger picks them
+(``pg_backend_pid() % 16``); ``tests/events/test_lock_order.py`` reads the trigger to check."""
+
+_SHARD_FIRST = f"""k AS (
+    INSERT INTO resource_counts AS c (tenant, resource_type, shard, live, deleted)
+    SELECT tenant, resource_type, pg_backend_pid() % {COUNT_SHARDS}, 0, 0 FROM r
+    ON CONFLICT (tenant, resource_type, shard) DO UPDATE SET live = c.live
+    RETURNING c.tenant), """
+
+
 @lru_cache(maxsize=64)
-def pg_emit_sql(offset: int, after: str | None = None) -> str:
-    """The emitting statement with its parameters numbered from ``offset + 1``; ``after``
-    is a data-modifying statement (``INSERT ... RETURNING``) to run first, in the same
-    statement: the counter is taken only from its rows, so only after it succeeded."""
+def pg_emit_sql(offset: int, after: str | None = None, *, inserts: bool = False) -> str:
+    """The emitting statement with its parameters numbered from ``offset + 1``.
+
+    ``after`` is a data-modifying statement (``... RETURNING tenant, resource_type``) run
+    first, in the same statement: the counter is taken only from its rows, so only after
+    it succeeded. When it ``inserts`` resources, the row of ``resource_counts`` that the
+    insert trigger will move at the end of the statement is locked before the counter:
+    locks are then always taken in one order (count shard, then counter; a transaction
+    that inserted or deleted earlier holds its shard when it reaches the counter), so two
+    writers can never wait on each other in a cycle.
+    """
     t, n, time, ev = (offset + i for i in range(1, 5))
+    counted = f"SELECT ${t}::varchar, ${n}::bigint"
     if after is None:
         head, source = "WITH ", f"VALUES (${t}::varchar, ${n}::bigint)"
+    elif inserts:
+        head, source = f"WITH r AS ({after}), {_SHARD_FIRST}", f"{counted} FROM k"
     else:
-        head, source = f"WITH r AS ({after}), ", f"SELECT ${t}::varchar, ${n}::bigint FROM r"
+        head, source = f"WITH r AS ({after}), ", f"{counted} FROM r"
     return _PG_EMIT.format(head=head, source=source, t=t, n=n, time=time, ev=ev, channel=CHANNEL)
 
 

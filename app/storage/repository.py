@@ -151,7 +151,9 @@ class SqlTransaction(MembershipOps):
         self.emitted = True
         if isinstance(executor, PgExecutor):
             sql, arguments = executor.sql(statement, values)
-            combined = outbox.pg_emit_sql(len(arguments), f"{sql} RETURNING id")
+            inserts = statement is _INSERT
+            returned = f"{sql} RETURNING tenant, resource_type"
+            combined = outbox.pg_emit_sql(len(arguments), returned, inserts=inserts)
             await executor.raw(combined, arguments + outbox.pg_emit_arguments(tenant, made, now))
             return
         assert isinstance(executor, SqliteExecutor)
