@@ -28,10 +28,11 @@ from sqlalchemy.dialects import sqlite
 
 from app.scim.events import NewEvent
 from app.storage.executors import Executor, PgExecutor, SqliteExecutor
-from app.storage.tables import EventRow, EventSequenceRow
+from app.storage.tables import EventRow, EventSequenceRow, WebhookAttemptRow
 
 events = EventRow.__table__  # type: ignore[attr-defined]
 sequences = EventSequenceRow.__table__  # type: ignore[attr-defined]
+attempts = WebhookAttemptRow.__table__  # type: ignore[attr-defined]
 
 CHANNEL = "scim_events"
 """The PostgreSQL NOTIFY channel; the payload is the tenant."""
@@ -212,6 +213,7 @@ _FIRST = sa.select(sa.func.min(events.c.sequence).label("first")).where(
     events.c.tenant == sa.bindparam("tenant")
 )
 _PRUNE = events.delete().where(events.c.time < sa.bindparam("before"))
+_PRUNE_ATTEMPTS = attempts.delete().where(attempts.c.attempted < sa.bindparam("before"))
 
 
 async def after(
@@ -238,4 +240,6 @@ async def first_kept(executor: Executor, tenant: str) -> int | None:
 
 
 async def prune(executor: Executor, before: datetime) -> int:
+    """Events older than ``before`` (and webhook attempts as old); how many events went."""
+    await executor.execute(_PRUNE_ATTEMPTS, {"before": before})
     return await executor.execute(_PRUNE, {"before": before})

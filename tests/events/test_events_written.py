@@ -231,6 +231,18 @@ async def test_deleting_a_user_first_removes_it_from_its_groups(
     assert (deleted["type"], deleted["resource_id"]) == ("user.deleted", user["id"])
 
 
+async def test_deleting_a_nested_group_removes_it_from_its_parent_first(
+    app: FastAPI, client: httpx.AsyncClient, create_group: CreateGroup
+) -> None:
+    child = await create_group("Child")
+    parent = await create_group("Parent", child["id"])
+    await client.delete(f"/scim/v2/Groups/{child['id']}")
+    removed, deleted = (await all_events(app))[-2:]
+    assert (removed["type"], removed["resource_id"]) == ("group.members_removed", parent["id"])
+    assert removed["members"] == [{"value": child["id"], "type": "Group"}]
+    assert (deleted["type"], deleted["resource_id"]) == ("group.deleted", child["id"])
+
+
 async def test_a_deleted_group_is_one_event(
     app: FastAPI, client: httpx.AsyncClient, create_group: CreateGroup
 ) -> None:
