@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from app.delivery import retention
+from app.delivery import metrics, retention
 from app.delivery.model import WebhookStore
 from app.delivery.worker import Deliverer, DeliveryConfig
 from app.scim.store import EventFeed
@@ -36,6 +36,7 @@ async def running(
         asyncio.create_task(
             retention.prune_forever(feed, settings.events_retention_days), name="event-retention"
         ),
+        asyncio.create_task(metrics.watch_backlog(hooks), name="webhook-backlog"),
     ]
     try:
         yield deliverer

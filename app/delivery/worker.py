@@ -149,7 +149,7 @@ class Deliverer:
             attempt = Attempt(
                 endpoint.id, sequence, now, "delivered", outcome.status, None, outcome.duration_ms
             )
-            metrics.delivered(event, outcome)
+            metrics.delivered(event)
             return await self.hooks.advance(endpoint.id, self.owner, sequence, attempt), True
         failure = self._failure(endpoint, sequence, now, outcome)
         metrics.failed(failure.attempt.outcome)
