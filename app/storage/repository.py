@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +27,7 @@ from app.scim.store import (
 from app.storage import events as outbox
 from app.storage.engine import is_sqlite
 from app.storage.errors import INTEGRITY_ERRORS, database_errors
+from app.storage.event_log import EventLog
 from app.storage.executors import Executor, PgExecutor, SqliteExecutor
 from app.storage.json_sql import Dialect
 from app.storage.listing import ListStatement, list_statement
@@ -36,7 +36,7 @@ from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow, TokenRow
-from app.storage.wakeup import Wakeup, wait
+from app.storage.wakeup import Wakeup
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -317,7 +317,7 @@ def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
     return query
 
 
-class SqlStore:
+class SqlStore(EventLog):
     """Opens transactions and keeps tokens; built once per process by ``app.main``.
 
     PostgreSQL runs on one asyncpg pool (``app.storage.pg_pool``), SQLite on SQLAlchemy's
@@ -423,34 +423,3 @@ class SqlStore:
     async def revoke_token(self, name: str) -> bool:
         async with self.transaction(write=True) as tx:
             return bool(await tx.executor.execute(_TOKEN_DELETE, {"token_name": name}))
-
-    async def events_after(
-        self, tenant: str, after: int, limit: int, upto: int | None = None
-    ) -> list[dict[str, Any]]:
-        async with self.transaction(write=False) as tx:
-            return await outbox.after(tx.executor, tenant, after, limit, upto)
-
-    async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
-        """(oldest kept sequence or None, newest sequence) from one snapshot."""
-        async with self.transaction(write=False, snapshot=True) as tx:
-            return await outbox.first_kept(tx.executor, tenant), await outbox.last(
-                tx.executor, tenant
-            )
-
-    async def prune_events(self, before: datetime) -> int:
-        async with self.transaction(write=True) as tx:
-            return await outbox.prune(tx.executor, before)
-
-    async def wait_for_events(self, tenant: str, after: int, seconds: float) -> None:
-        """Return once ``tenant`` may have events after ``after``, or after ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            waiter = await self.wakeup.waiter()
-            async with self.transaction(write=False) as tx:
-                if await outbox.last(tx.executor, tenant) > after:
-                    return
-            await wait(waiter, min(remaining, POLL_SECONDS))
-
-
-POLL_SECONDS = 1.0
-"""A waiting reader queries at least this often (other SQLite processes, no LISTEN)."""

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.storage import repository
+from app.storage import event_log
 from tests.conftest import CreateUser, MakeApp, assert_scim_error, client_for, user_payload
 
 
@@ -87,7 +87,7 @@ async def test_a_commit_in_another_process_wakes_a_waiting_reader_through_notify
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With polling pushed far beyond the wait, only NOTIFY can answer in time."""
-    monkeypatch.setattr(repository, "POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(event_log, "POLL_SECONDS", 3600.0)
     reader, writer = make_app(), make_app()
     async with client_for(reader) as feed, client_for(writer) as scim:
         await feed.get("/events/position")
