@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app import cli_catalog, cli_log, cli_tokens
+from app import cli_catalog, cli_events, cli_log, cli_tokens, cli_webhooks
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.migrations import upgrade
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_tokens.add_parser(commands)
     cli_log.add_parser(commands)
     cli_catalog.register(commands)
+    cli_events.register(commands)
+    cli_webhooks.register(commands)
     commands.add_parser("migrate", help="apply database migrations")
     serve = commands.add_parser("serve", help="run the server with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
@@ -77,4 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
         )
         return 0
+    if args.command == "events":
+        return asyncio.run(cli_events.run(settings, args))
+    if args.command in ("webhook", "deliver"):
+        return asyncio.run(cli_webhooks.run(settings, args))
     return asyncio.run(_with_store(settings, args))

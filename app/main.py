@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.delivery import wiring
 from app.http import docs, errors, openapi
 from app.http.audit import RequestAudit, RequestLogWriter, Served
 from app.http.auth import Authenticator
@@ -19,7 +20,7 @@ from app.http.hardening import TrustedHosts
 from app.http.limits import BodySizeLimit
 from app.http.rate_limits import Limiter, RateLimits
 from app.http.responses import ScimResponse
-from app.http.routers import discovery, resources, search
+from app.http.routers import discovery, events, resources, search
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
@@ -28,6 +29,7 @@ from app.scim.schema_config import SchemaConfigError, load
 from app.settings import Settings
 from app.storage.engine import create_engine
 from app.storage.repository import SqlStore
+from app.storage.webhooks import SqlWebhooks
 
 DESCRIPTION = """SCIM 2.0 (RFC 7643/7644) provisioning API for Okta and Microsoft Entra ID.
 
@@ -69,11 +71,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine,
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        events=settings.events,
     )
+
+    hooks = SqlWebhooks(store, lease_seconds=settings.webhook_lease_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        if settings.delivery == "server":
+            async with wiring.running(settings, hooks, store):
+                yield
+        else:
+            yield
         await app.state.request_log.close()
         await app.state.runtime.authenticator.close()
         await store.close()
@@ -91,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.webhooks = hooks
     app.state.runtime = Runtime(
         settings=settings,
         store=store,
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search.install(app, f"{prefix}{kind.endpoint}/.search", [kind], kind.endpoint[1:].lower())
     search.install(app, f"{prefix}/.search", list(kinds), "all")
     discovery.install(app, prefix)
+    events.install(app)
     docs.install(app)
     openapi.install_security(app, prefix)
     errors.install(app)

@@ -126,3 +126,34 @@ class Settings(BaseSettings):
         if value != "memory://" and not value.startswith(("redis://", "rediss://")):
             raise ValueError(f"{value!r} is neither memory:// nor redis://host:port/db")
         return value
+
+    events: bool = Field(
+        default=True,
+        description="Write change events with every change (off only to measure their cost).",
+    )
+    events_retention_days: int = Field(
+        default=30, ge=1, description="Change events older than this are pruned."
+    )
+    delivery: Literal["server", "off"] = Field(
+        default="server",
+        description="Deliver webhooks inside the server process (server), or only from "
+        "python -m app deliver workers (off).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="A webhook request that takes longer is retried."
+    )
+    webhook_backoff_first_seconds: float = Field(
+        default=2.0, gt=0, description="The first retry's delay; it doubles, with jitter."
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest delay between two retries."
+    )
+    webhook_retry_window_seconds: float = Field(
+        default=259_200.0, gt=0, description="How long one event is retried (3 days)."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a worker holds an endpoint between writes."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="A worker looks for due endpoints at least this often."
+    )

@@ -87,6 +87,7 @@ async def _truncate(url: str) -> None:
                 "tokens",
                 "resource_counts",
                 "request_log",
+                *EXTRA_TABLES,
             )
             if await connection.run_sync(lambda c, t=t: sa.inspect(c).has_table(t))
         ]
@@ -97,6 +98,9 @@ async def _truncate(url: str) -> None:
             await connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     await engine.dispose()
 
+
+EXTRA_TABLES = ("webhook_attempts", "webhook_endpoints", "events", "event_sequences")
+"""Tables of later features, emptied after each test too."""
 
 MakeApp = Callable[..., FastAPI]
 

@@ -15,6 +15,7 @@ import orjson
 from fastapi import Request
 from scim2_models import InvalidSyntaxException, InvalidValueException, UnauthorizedException
 
+from app.http import origin
 from app.http.auth import INVALID_TOKEN, SCIM, Authenticator, require_scope
 from app.scim.context import RequestContext
 from app.scim.errors import UnsupportedMediaTypeException
@@ -64,12 +65,15 @@ async def caller(request: Request) -> RequestContext:
     """
     principal = await require_scope(request, SCIM)
     settings = runtime(request).settings
-    if not settings.tenant_in_path:
-        return RequestContext(tenant=principal.tenant, base_url=base_url(request, settings))
-    if request.path_params.get("tenant") != principal.tenant:
+    tenant = principal.tenant
+    if settings.tenant_in_path and request.path_params.get("tenant") != tenant:
         raise UnauthorizedException(detail=INVALID_TOKEN)
     return RequestContext(
-        tenant=principal.tenant, base_url=base_url(request, settings, principal.tenant)
+        tenant=tenant,
+        base_url=base_url(request, settings, tenant if settings.tenant_in_path else None),
+        request_id=origin.request_id(request),
+        token=principal.token_name,
+        client=origin.client(request.headers.get("user-agent")),
     )
 
 

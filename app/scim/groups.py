@@ -10,10 +10,12 @@ written; the caller's transaction makes the whole request atomic.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from scim2_models import InvalidValueException, Resource
 
+from app.scim.events import Moved
 from app.scim.member_patch import MemberDelta, member_id
 from app.scim.resources import ResourceKind
 from app.scim.store import MemberRow, Transaction
@@ -64,11 +66,22 @@ async def _add(
     group_id: uuid.UUID,
     ids: list[uuid.UUID],
     delta: MemberDelta,
-) -> int:
+) -> Moved:
     found = await _resolve(tx, kind, tenant, ids)
     await _refuse_cycle(tx, kind, group_id, found)
     rows = [MemberRow(i, found[i], delta.display.get(i)) for i in ids]
-    return await tx.add_members(group_id, rows) if ids else 0
+    return await tx.add_members(group_id, rows) if ids else ()
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """The membership rows a write really inserted and deleted (member id, member type)."""
+
+    added: Moved = ()
+    removed: Moved = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
 
 
 async def write_members(
@@ -79,21 +92,21 @@ async def write_members(
     delta: MemberDelta,
     *,
     new: bool = False,
-) -> bool:
-    """Write only the difference ``delta`` makes; True when any row changed.
+) -> MemberChange:
+    """Write only the difference ``delta`` makes; the rows that changed (false when none).
 
     A replace reads the current member ids, then deletes the ones that go and inserts the
     ones that come; an empty replace is one DELETE. A new group skips the read.
     """
     if delta.replace is None:
         added = await _add(tx, kind, tenant, group_id, list(delta.add), delta)
-        removed = await tx.remove_members(group_id, list(delta.remove)) if delta.remove else 0
-        return bool(added or removed)
+        removed = await tx.remove_members(group_id, list(delta.remove)) if delta.remove else ()
+        return MemberChange(added, removed)
     target = delta.target()
     if not target:
-        return False if new else bool(await tx.clear_members(group_id))
+        return MemberChange() if new else MemberChange(removed=await tx.clear_members(group_id))
     current = set() if new else await tx.member_ids(group_id)
     added = await _add(tx, kind, tenant, group_id, list(target - current), delta)
     gone = list(current - target)
-    removed = await tx.remove_members(group_id, gone) if gone else 0
-    return bool(added or removed)
+    removed = await tx.remove_members(group_id, gone) if gone else ()
+    return MemberChange(added, removed)

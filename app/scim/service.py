@@ -22,15 +22,24 @@ from scim2_models import (
     Resource,
 )
 
-from app.scim import adapters, catalog, constraints, groups, policy, relations
+from app.scim import adapters, catalog, constraints, events, groups, policy, relations
 from app.scim import patch as patching
 from app.scim.context import RequestContext
 from app.scim.documents import canonical, render, search_document
 from app.scim.errors import from_validation_error
 from app.scim.etag import check_if_match
-from app.scim.resources import ResourceKind
+from app.scim.groups import MemberChange
+from app.scim.resources import GROUP, ResourceKind
 from app.scim.schemas_rule import require_patch_schemas, require_resource_schemas
-from app.scim.store import ListQuery, Page, ResourceWrite, Store, StoredResource, Transaction
+from app.scim.store import (
+    Emitter,
+    ListQuery,
+    Page,
+    ResourceWrite,
+    Store,
+    StoredResource,
+    Transaction,
+)
 from app.scim.text import catalog_row, issued_id, too_long
 
 
@@ -98,6 +107,31 @@ def load(kind: ResourceKind, stored: StoredResource) -> Resource[Any]:
         return kind.model.model_validate({**stored.document, "id": served_id})
 
 
+def _snap(kind: ResourceKind, stored: StoredResource) -> events.Snapshot:
+    return events.Snapshot(
+        kind, stored.id, stored.version, stored.created, stored.last_modified, stored.document
+    )
+
+
+def _created(ctx: RequestContext, kind: ResourceKind) -> Emitter:
+    return lambda stored: [events.created(ctx, _snap(kind, stored))]
+
+
+def _changes(
+    ctx: RequestContext,
+    kind: ResourceKind,
+    before: StoredResource,
+    after: StoredResource,
+    change: MemberChange,
+) -> list[events.NewEvent]:
+    """The events of a PUT or PATCH: none when nothing changed (RFC 7644 §3.5.2 no-op)."""
+    if after is before:
+        return []
+    snap = _snap(kind, after)
+    made = events.updated(ctx, before.document, snap)
+    return made + events.members(ctx, snap, change.added, change.removed)
+
+
 async def create(
     store: Store, ctx: RequestContext, kind: ResourceKind, payload: Any
 ) -> StoredResource:
@@ -107,15 +141,22 @@ async def create(
     write = to_write(kind, resource, Context.RESOURCE_CREATION_REQUEST)
     if (members is None or not members.target()) and not kind.checked_in_store:
         # One statement: a new resource has no members and belongs to no group yet.
+        emit = _created(ctx, kind) if store.events else None
         async with store.transaction(write=True, single=True) as tx:
-            return await tx.insert(ctx.tenant, kind, write, _now())
+            return await tx.insert(ctx.tenant, kind, write, _now(), emit=emit)
     async with store.transaction(write=True) as tx:
         if kind.assigned:
             write = await catalog.assigned(tx, ctx.tenant, kind, write)
         stored = await tx.insert(ctx.tenant, kind, write, _now())
+        change = MemberChange()
         if members is not None:
-            await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
-        return (await relations.attach(tx, ctx, [kind], [stored], relations.DEFAULT))[0]
+            change = await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
+        attached = (await relations.attach(tx, ctx, [kind], [stored], relations.DEFAULT))[0]
+        if store.events:
+            snap = _snap(kind, stored)
+            made = [events.created(ctx, snap), *events.members(ctx, snap, change.added, ())]
+            await tx.emit(ctx.tenant, made, _now())
+        return attached
 
 
 async def get(
@@ -181,16 +222,30 @@ async def replace(
     replacement = validate(ctx, kind, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     members = groups.take_members(kind, replacement)
     async with store.transaction(write=True) as tx:
-        current = await _locked(tx, ctx, kind, resource_id, if_match)
-        changed = members is not None and await groups.write_members(
-            tx, kind, ctx.tenant, current.id, members
-        )
-        if replacement.replace(load(kind, current)) or changed:
+        current = before = await _locked(tx, ctx, kind, resource_id, if_match)
+        change = MemberChange()
+        if members is not None:
+            change = await groups.write_members(tx, kind, ctx.tenant, current.id, members)
+        if replacement.replace(load(kind, current)) or change:
             write = to_write(kind, replacement, Context.RESOURCE_REPLACEMENT_REQUEST)
             if kind.assigned:
                 write = await catalog.assigned(tx, ctx.tenant, kind, write)
-            current = await tx.update(ctx.tenant, kind, current, write, _now())
+            emit = _changed(store, ctx, kind, before, change)
+            current = await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
         return (await relations.attach(tx, ctx, [kind], [current], relations.DEFAULT))[0]
+
+
+def _changed(
+    store: Store,
+    ctx: RequestContext,
+    kind: ResourceKind,
+    before: StoredResource,
+    change: MemberChange,
+) -> Emitter | None:
+    """The events of a PUT or PATCH, from the row it stores (written with the update)."""
+    if not store.events:
+        return None
+    return lambda after: _changes(ctx, kind, before, after, change)
 
 
 def patched(
@@ -224,6 +279,7 @@ async def patch_locked(
     limits: patching.PatchLimits,
     *,
     touched: bool = False,
+    emit: Emitter | None = None,
 ) -> StoredResource:
     """Apply operations to a row ``tx`` holds locked; version and lastModified move only
     when the document changed or ``touched`` says its membership rows did (RFC 7644 §3.14).
@@ -235,7 +291,7 @@ async def patch_locked(
         return current
     if kind.assigned:
         write = await catalog.assigned(tx, ctx.tenant, kind, write)
-    return await tx.update(ctx.tenant, kind, current, write, _now())
+    return await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
 
 
 async def _patch_unlocked(
@@ -262,8 +318,11 @@ async def _patch_unlocked(
     write = patched(ctx, kind, current, operations, limits.list_entries) if operations else None
     if write is None:
         return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
+    emit = _changed(store, ctx, kind, current, MemberChange())
     async with store.transaction(write=True, single=True) as tx:
-        updated = await tx.update_unless_changed(ctx.tenant, kind, current, write, _now())
+        updated = await tx.update_unless_changed(
+            ctx.tenant, kind, current, write, _now(), emit=emit
+        )
         return (
             None
             if updated is None
@@ -303,11 +362,14 @@ async def patch(
         if done is not None:
             return done
     async with store.transaction(write=True) as tx:
-        current = await _locked(tx, ctx, kind, resource_id, if_match)
-        touched = delta is not None and await groups.write_members(
-            tx, kind, ctx.tenant, current.id, delta
+        before = await _locked(tx, ctx, kind, resource_id, if_match)
+        change = MemberChange()
+        if delta is not None:
+            change = await groups.write_members(tx, kind, ctx.tenant, before.id, delta)
+        emit = _changed(store, ctx, kind, before, change)
+        current = await patch_locked(
+            tx, ctx, kind, before, operations, limits, touched=bool(change), emit=emit
         )
-        current = await patch_locked(tx, ctx, kind, current, operations, limits, touched=touched)
         return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
 
 
@@ -318,8 +380,16 @@ async def delete(
     async with store.transaction(write=True) as tx:
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
-        if not await tx.delete(ctx.tenant, kind, parsed, _now()):
+        gone = await tx.delete(ctx.tenant, kind, parsed, _now())
+        if gone is None:
             raise _not_found(kind, resource_id)
+        if store.events:
+            # The groups that lost it first: a mirror applying events in order never holds
+            # a member that no longer exists.
+            left = [(gone.resource.id, kind.name)]
+            made = [e for g in gone.groups for e in events.members(ctx, _snap(GROUP, g), (), left)]
+            made.append(events.deleted(ctx, _snap(kind, gone.resource)))
+            await tx.emit(ctx.tenant, made, _now())
 
 
 async def search(

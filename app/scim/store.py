@@ -8,7 +8,7 @@ rolls back when it raises.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from scim2_models.path import AttrPath, FilterNode
 
+from app.scim.events import Moved, NewEvent
 from app.scim.resources import ResourceKeys, ResourceKind
 
 
@@ -202,14 +203,14 @@ class MembershipTransaction(Protocol):
         """The resource type of each id naming a resource of ``tenant`` whose type may be a
         member of ``kind`` (``kind.member_types``); others absent."""
 
-    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
-        """Insert memberships, ignoring existing ones; returns how many were new."""
+    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> Moved:
+        """Insert memberships, ignoring existing ones; returns the rows that were new."""
 
-    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> int:
-        """Delete the named memberships; returns how many existed."""
+    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> Moved:
+        """Delete the named memberships; returns the rows that existed."""
 
-    async def clear_members(self, group_id: uuid.UUID) -> int:
-        """Delete every membership of the group; returns how many existed."""
+    async def clear_members(self, group_id: uuid.UUID) -> Moved:
+        """Delete every membership of the group; returns the rows that existed."""
 
     async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
         """The group's direct member ids (to compute the difference a replace writes)."""
@@ -225,15 +226,42 @@ class MembershipTransaction(Protocol):
         """The direct members of the groups with display names, from one streamed query."""
 
 
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """A deleted resource as it was, and the groups that lost it as a member (after the
+    change: their version and lastModified moved)."""
+
+    resource: StoredResource
+    groups: list[StoredResource]
+
+
+Emitter = Callable[[StoredResource], Sequence[NewEvent]]
+"""The events a single-statement insert writes, from the row it inserts."""
+
+
 class Transaction(MembershipTransaction, Protocol):
     async def documents(self, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
         """The stored documents of the rows that exist among ``row_ids`` (one statement)."""
 
     async def insert(
-        self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        write: ResourceWrite,
+        now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
         """Insert a new resource; raises UniquenessException when its name key, or a value
-        of a configured unique attribute (``write.unique``), is taken."""
+        of a configured unique attribute (``write.unique``), is taken.
+
+        ``emit``'s events are written with the row, in the same statement where the
+        backend can (a ``single`` transaction stays one round trip on PostgreSQL).
+        """
+
+    async def emit(self, tenant: str, events: Sequence[NewEvent], now: datetime) -> None:
+        """Write a write's events, numbered from the tenant's counter: the LAST call of a
+        write, so the counter's row lock is held only from here to the commit."""
 
     async def get(
         self,
@@ -254,8 +282,13 @@ class Transaction(MembershipTransaction, Protocol):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
-        """Replace a resource's document, bumping its version; raises UniquenessException."""
+        """Replace a resource's document, bumping its version; raises UniquenessException.
+
+        ``emit``'s events (from the updated row) are written with it, as for ``insert``;
+        the update is then the write's last statement."""
 
     async def update_unless_changed(
         self,
@@ -264,14 +297,17 @@ class Transaction(MembershipTransaction, Protocol):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource | None:
-        """``update`` for a row read without a lock: None, and nothing written, when its
-        version is no longer ``current.version`` (another write came first)."""
+        """``update`` for a row read without a lock: None, and nothing written (no event
+        either), when its version is no longer ``current.version`` (another write came
+        first)."""
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
-    ) -> bool:
-        """Delete a resource and what hangs off it; False when there was none.
+    ) -> Deleted | None:
+        """Delete a resource and what hangs off it; None when there was none.
 
         The groups it was a member of lose a member, so their version and lastModified move.
         """
@@ -281,7 +317,30 @@ class Transaction(MembershipTransaction, Protocol):
         and the page (so both come from one snapshot); ``with_groups`` as for ``get``."""
 
 
-class Store(Protocol):
+class EventFeed(Protocol):
+    """The change events as the feed, the webhooks and the CLI read them."""
+
+    async def events_after(
+        self, tenant: str, after: int, limit: int, upto: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` events of ``tenant`` after sequence ``after`` (and up to ``upto``),
+        oldest first, each as the JSON object the feed serves."""
+
+    async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
+        """(the oldest sequence kept, or None when none is; the newest sequence, 0 if none)."""
+
+    async def prune_events(self, before: datetime) -> int:
+        """Delete events older than ``before``; how many went."""
+
+    async def wait_for_events(self, tenant: str, after: int, seconds: float) -> None:
+        """Return once ``tenant`` may have events after ``after``, or after ``seconds``
+        (a wake-up, not a promise: read again to know)."""
+
+
+class Store(EventFeed, Protocol):
+    events: bool
+    """Whether writes emit change events (``SCIM_EVENTS``)."""
+
     def transaction(
         self, *, write: bool, snapshot: bool = False, single: bool = False
     ) -> AbstractAsyncContextManager[Transaction]:

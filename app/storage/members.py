@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from scim2_models import InvalidValueException
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.scim.events import Moved
 from app.scim.resources import ResourceKind
 from app.scim.store import GroupRef, Member, MemberRow
 from app.storage.errors import INTEGRITY_ERRORS
@@ -46,6 +47,14 @@ T = TypeVar("T")
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+_MOVED = (memberships.c.member_id, memberships.c.member_type)
+"""What INSERT/DELETE ... RETURNING report: only the rows that really changed."""
+
+
+def _moved(rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]]:
+    return [(row["member_id"], row["member_type"]) for row in rows]
 
 
 @lru_cache(maxsize=16)
@@ -89,9 +98,9 @@ class MembershipOps:
             found.update({row["id"]: row["resource_type"] for row in rows})
         return found
 
-    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> int:
-        """Multi-row INSERT, ignoring members the group already has; the count inserted."""
-        added = 0
+    async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> Moved:
+        """Multi-row INSERT, ignoring members the group already has; the rows inserted."""
+        added: list[tuple[uuid.UUID, str]] = []
         for chunk in _chunks(members):
             rows = [
                 {
@@ -102,9 +111,9 @@ class MembershipOps:
                 }
                 for m in chunk
             ]
-            statement = self._insert().values(rows).on_conflict_do_nothing()
+            statement = self._insert().values(rows).on_conflict_do_nothing().returning(*_MOVED)
             try:
-                added += await self.executor.execute(statement)
+                added += _moved(await self.executor.rows(statement))
             except INTEGRITY_ERRORS as exc:
                 # Checked to exist, then deleted by a concurrent request before this insert.
                 raise InvalidValueException(
@@ -112,20 +121,24 @@ class MembershipOps:
                 ) from exc
         return added
 
-    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> int:
-        """DELETE exactly the named rows; the count deleted (absent members are no error)."""
-        removed = 0
+    async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> Moved:
+        """DELETE exactly the named rows; the rows deleted (absent members are no error)."""
+        removed: list[tuple[uuid.UUID, str]] = []
         for chunk in _chunks(member_ids):
-            statement = memberships.delete().where(
-                memberships.c.group_id == group_id, memberships.c.member_id.in_(chunk)
+            statement = (
+                memberships.delete()
+                .where(memberships.c.group_id == group_id, memberships.c.member_id.in_(chunk))
+                .returning(*_MOVED)
             )
-            removed += await self.executor.execute(statement)
+            removed += _moved(await self.executor.rows(statement))
         return removed
 
-    async def clear_members(self, group_id: uuid.UUID) -> int:
+    async def clear_members(self, group_id: uuid.UUID) -> Moved:
         """``remove`` path ``members`` with no value: one DELETE."""
-        statement = memberships.delete().where(memberships.c.group_id == group_id)
-        return await self.executor.execute(statement)
+        statement = (
+            memberships.delete().where(memberships.c.group_id == group_id).returning(*_MOVED)
+        )
+        return _moved(await self.executor.rows(statement))
 
     async def member_ids(self, group_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of a group's direct members, for computing a replace's difference."""

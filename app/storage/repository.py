@@ -13,10 +13,21 @@ import sqlalchemy as sa
 from scim2_models import UniquenessException
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.scim.events import NewEvent
 from app.scim.resources import ResourceKind
-from app.scim.store import Anchor, ListQuery, Page, ResourceWrite, StoredResource
+from app.scim.store import (
+    Anchor,
+    Deleted,
+    Emitter,
+    ListQuery,
+    Page,
+    ResourceWrite,
+    StoredResource,
+)
+from app.storage import events as outbox
 from app.storage.engine import is_sqlite
 from app.storage.errors import INTEGRITY_ERRORS, database_errors
+from app.storage.event_log import EventLog
 from app.storage.executors import Executor, PgExecutor, SqliteExecutor
 from app.storage.json_sql import Dialect
 from app.storage.listing import ListStatement, list_statement
@@ -28,6 +39,7 @@ from app.storage.sqlite_pool import SqlitePool
 from app.storage.tables import MembershipRow, ResourceRow
 from app.storage.tokens import TokenMethods
 from app.storage.unique import UniqueOps
+from app.storage.wakeup import Wakeup
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
@@ -87,6 +99,7 @@ class SqlTransaction(MembershipOps, UniqueOps):
         self.sqlite = sqlite
         self.dialect = Dialect(sqlite=sqlite)
         self.positions = positions
+        self.emitted = False
 
     async def _list_rows(
         self, tenant: str, query: ListQuery, with_groups: bool, seek: Position | None
@@ -102,7 +115,13 @@ class SqlTransaction(MembershipOps, UniqueOps):
         return {row["id"]: row["document"] for row in rows}
 
     async def insert(
-        self, tenant: str, kind: ResourceKind, write: ResourceWrite, now: datetime
+        self,
+        tenant: str,
+        kind: ResourceKind,
+        write: ResourceWrite,
+        now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
         row_id = write.row_id or uuid.uuid4()
         values = {
@@ -114,14 +133,55 @@ class SqlTransaction(MembershipOps, UniqueOps):
             "last_modified": now,
             **_columns(write, row_id),
         }
+        stored = StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
         try:
-            await self.executor.execute(_INSERT, values)
+            if emit is None:
+                await self.executor.execute(_INSERT, values)
+            else:
+                await self._write_emitting(_INSERT, values, tenant, emit(stored), now)
         except INTEGRITY_ERRORS as exc:
             # The transaction is lost with the error: the service lets it roll back.
             raise _uniqueness(kind) from exc
         if kind.unique_attributes:
             await self.write_unique(tenant, kind, row_id, write.unique, new=True)
-        return StoredResource(values["id"], kind.name, 1, now, now, write.document, groups=())
+        return stored
+
+    async def _write_emitting(
+        self,
+        statement: Any,
+        values: dict[str, Any],
+        tenant: str,
+        made: Sequence[NewEvent],
+        now: datetime,
+    ) -> int:
+        """A row's INSERT or UPDATE and its events: one statement on PostgreSQL (in
+        autocommit when the write is ``single``), one trip to the thread on SQLite. The
+        write's LAST statement: it takes the tenant's event counter. How many rows the
+        write changed: an UPDATE whose WHERE matches nothing writes no event either."""
+        executor = self.executor
+        if not made:
+            return await executor.execute(statement, values)
+        if isinstance(executor, PgExecutor):
+            sql, arguments = executor.sql(statement, values)
+            inserts = statement is _INSERT
+            returned = f"{sql} RETURNING tenant, resource_type"
+            combined = outbox.pg_emit_sql(len(arguments), returned, inserts=inserts)
+            notified = await executor.raw(
+                combined, arguments + outbox.pg_emit_arguments(tenant, made, now)
+            )
+            changed = 1 if notified else 0
+        else:
+            assert isinstance(executor, SqliteExecutor)
+            steps = [(statement, values), *outbox.sqlite_steps(tenant, made, now)]
+            changed = await executor.batch(steps, guarded=True)
+        self.emitted = self.emitted or bool(changed)
+        return changed
+
+    async def emit(self, tenant: str, events: Sequence[NewEvent], now: datetime) -> None:
+        self.emitted = True
+        await outbox.emit(
+            self.executor, sqlite_backend=self.sqlite, tenant=tenant, made=events, now=now
+        )
 
     async def get(
         self,
@@ -149,9 +209,11 @@ class SqlTransaction(MembershipOps, UniqueOps):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource:
         """``current`` was read (and locked) in this transaction for this tenant: by id."""
-        updated = await self._update(_UPDATE, {}, tenant, kind, current, write, now)
+        updated = await self._update(_UPDATE, {}, tenant, kind, current, write, now, emit)
         assert updated is not None, "a locked row is still there"
         return updated
 
@@ -162,11 +224,15 @@ class SqlTransaction(MembershipOps, UniqueOps):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        *,
+        emit: Emitter | None = None,
     ) -> StoredResource | None:
         """``current`` was read for this tenant; the version in the WHERE makes the read
         and this write one atomic step, without a lock held between them."""
         read = {"read_version": current.version}
-        return await self._update(_UPDATE_UNLESS_CHANGED, read, tenant, kind, current, write, now)
+        return await self._update(
+            _UPDATE_UNLESS_CHANGED, read, tenant, kind, current, write, now, emit
+        )
 
     async def _update(
         self,
@@ -177,33 +243,38 @@ class SqlTransaction(MembershipOps, UniqueOps):
         current: StoredResource,
         write: ResourceWrite,
         now: datetime,
+        emit: Emitter | None,
     ) -> StoredResource | None:
         version = current.version + 1
         values = {"row_id": current.id, "version": version, "last_modified": now, **where}
+        stored = StoredResource(
+            current.id, kind.name, version, current.created, now, write.document, current.groups
+        )
+        values.update(_columns(write, current.id))
         try:
-            changed = await self.executor.execute(
-                statement, {**values, **_columns(write, current.id)}
-            )
+            if emit is None:
+                changed = await self.executor.execute(statement, values)
+            else:
+                changed = await self._write_emitting(statement, values, tenant, emit(stored), now)
         except INTEGRITY_ERRORS as exc:
             raise _uniqueness(kind) from exc
         if not changed:
             return None
         if kind.unique_attributes:
             await self.write_unique(tenant, kind, current.id, write.unique, new=False)
-        return StoredResource(
-            current.id, kind.name, version, current.created, now, write.document, current.groups
-        )
+        return stored
 
     async def delete(
         self, tenant: str, kind: ResourceKind, resource_id: uuid.UUID, now: datetime
-    ) -> bool:
-        if await self.get(tenant, kind, resource_id, for_update=True) is None:
-            return False
+    ) -> Deleted | None:
+        current = await self.get(tenant, kind, resource_id, for_update=True)
+        if current is None:
+            return None
         # The cascade will take this resource's membership rows, so the groups holding it
         # change: move their version first, while the rows still say which they are.
-        await self.executor.execute(_BUMP_GROUPS_OF, {"member": resource_id, "now": now})
+        bumped = await self.executor.rows(_BUMP_GROUPS_OF, {"member": resource_id, "now": now})
         await self.executor.execute(_DELETE, {"row_id": resource_id})
-        return True
+        return Deleted(current, [_stored(row) for row in bumped])
 
     def _remember(self, key: ListKey, start_index: int, rows: list[Any]) -> None:
         """Where the page's first and last rows sit: the same page asked again, or the next
@@ -277,6 +348,7 @@ _BUMP_GROUPS_OF = (
         )
     )
     .values(version=resources.c.version + 1, last_modified=sa.bindparam("now"))
+    .returning(*_READ_COLUMNS)
 )
 """Built once: a statement built per call costs SQLAlchemy more than the database."""
 
@@ -296,7 +368,7 @@ def _by_id(dialect: Dialect, with_groups: bool, for_update: bool) -> Any:
     return query
 
 
-class SqlStore(TokenMethods, RequestLogMethods):
+class SqlStore(TokenMethods, RequestLogMethods, EventLog):
     """Opens transactions and keeps tokens; built once per process by ``app.main``.
 
     PostgreSQL runs on one asyncpg pool (``app.storage.pg_pool``), SQLite on SQLAlchemy's
@@ -310,8 +382,10 @@ class SqlStore(TokenMethods, RequestLogMethods):
         pool_size: int = 20,
         statement_timeout_ms: int = 30_000,
         pool_timeout: float = 5.0,
+        events: bool = True,
     ) -> None:
         self.engine = engine
+        self.events = events
         self.sqlite = is_sqlite(engine.url)
         self.positions = Positions()
         self.pg = (
@@ -325,8 +399,10 @@ class SqlStore(TokenMethods, RequestLogMethods):
             )
         )
         self.lite = SqlitePool(engine) if self.sqlite else None
+        self.wakeup = Wakeup(None if self.sqlite else engine)
 
     async def close(self) -> None:
+        await self.wakeup.close()
         if self.pg is not None:
             await self.pg.close()
         if self.lite is not None:
@@ -347,7 +423,10 @@ class SqlStore(TokenMethods, RequestLogMethods):
         """
         transaction = snapshot or (write and not single)
         async with database_errors(), self._open(write, transaction) as executor:
-            yield self._unit(executor)
+            unit = self._unit(executor)
+            yield unit
+        if unit.emitted:
+            self.wakeup.notify()
 
     @asynccontextmanager
     async def _open(self, write: bool, transaction: bool) -> AsyncIterator[Executor]:

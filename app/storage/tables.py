@@ -203,3 +203,87 @@ class RequestLogRow(SQLModel, table=True):
     body: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
     body_truncated: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
     no_change: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+
+
+class EventRow(SQLModel, table=True):
+    """One change event (the transactional outbox): written in the change's transaction.
+
+    ``sequence`` counts per tenant without gaps, in commit order (``app.storage.events``);
+    ``payload`` holds the rest of the event object (resource, changed, previous, members,
+    request_id, token, client).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_time", "time"),)
+
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    sequence: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    time: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    resource_type: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    resource_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False))
+    version: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=sa.Column(Document, nullable=False))
+
+
+class EventSequenceRow(SQLModel, table=True):
+    """A tenant's last event sequence; the write that takes it holds its row lock to commit."""
+
+    __tablename__ = "event_sequences"
+
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    last: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """A receiver of a tenant's events, and where its delivery stands.
+
+    ``position`` is the last sequence it acknowledged (or skipped, not matching
+    ``event_types``); ``attempts``/``next_attempt``/``failing_since`` describe the retries
+    of the event after it; ``lease_owner``/``lease_until`` say which process delivers to it
+    (``app.storage.webhooks``). During a rotation ``previous_secret`` signs too, until
+    ``previous_until``.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
+    tenant: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    url: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    event_types: list[str] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
+    secret: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    previous_secret: str | None = Field(default=None, sa_column=sa.Column(sa.String(128)))
+    previous_until: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    state: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    attempts: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    next_attempt: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    failing_since: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
+    lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    lease_until: datetime | None = Field(default=None, sa_column=sa.Column(Timestamp))
+    created: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """One delivery attempt: which event, when, what came back."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (
+        sa.Index("ix_webhook_attempts_endpoint_id_sequence", "endpoint_id", "sequence"),
+    )
+
+    id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
+    endpoint_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(),
+            sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    sequence: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    attempted: datetime = Field(sa_column=sa.Column(Timestamp, nullable=False))
+    outcome: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    status: int | None = Field(default=None, sa_column=sa.Column(sa.Integer()))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
+    duration_ms: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))

@@ -1,0 +1,198 @@
+"""The delivery worker: each endpoint's events, in sequence order, at least once.
+
+One loop per process claims due endpoints (row leases, ``app.storage.webhooks``) and
+drains each in its own task, so one delivery at most is in flight per endpoint, across
+processes too. For each event after the endpoint's position that its ``event_types``
+match: a 2xx moves the position on; a 410 disables the endpoint; anything else (another
+status, a timeout, a refused connection) is retried after an exponential backoff with
+jitter, or after the receiver's ``Retry-After``, until the retry window has passed, when
+the endpoint is marked failed (``webhook replay`` resumes it). Events it does not want
+move the position on without a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import fnmatch
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from app.delivery import metrics, signing
+from app.delivery.model import ACTIVE, DISABLED, FAILED, Attempt, Endpoint, Failure, WebhookStore
+from app.scim.store import EventFeed
+
+logger = logging.getLogger("app.delivery")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    timeout: float = 15.0
+    backoff_first: float = 2.0
+    backoff_max: float = 3600.0
+    retry_window: float = 3 * 86400.0
+    lease: float = 60.0
+    poll: float = 1.0
+    batch: int = 100
+    endpoints: int = 50
+    """Endpoints claimed per round."""
+
+
+def wants(endpoint: Endpoint, event_type: str) -> bool:
+    return any(fnmatch.fnmatchcase(event_type, p) for p in endpoint.event_types)
+
+
+def backoff(config: DeliveryConfig, attempts: int) -> float:
+    """Seconds before retry number ``attempts``: doubling from ``backoff_first`` up to
+    ``backoff_max``, with full jitter over its upper half (receivers recovering from an
+    outage do not get every sender back at the same instant)."""
+    ceiling = min(config.backoff_max, config.backoff_first * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """``Retry-After`` as seconds: an integer or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int | None
+    error: str | None
+    retry_after: float | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Deliverer:
+    def __init__(
+        self,
+        hooks: WebhookStore,
+        feed: EventFeed,
+        config: DeliveryConfig | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.hooks = hooks
+        self.feed = feed
+        self.config = config or DeliveryConfig()
+        self.owner = f"worker-{uuid.uuid4().hex[:16]}"
+        self._client = client or httpx.AsyncClient(
+            timeout=self.config.timeout, follow_redirects=False, trust_env=False
+        )
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.hooks.release(self.owner)
+        await self._client.aclose()
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until ``stop`` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                busy = await self.round()
+            except Exception:
+                logger.warning("delivery round failed; retrying", exc_info=True)
+                busy = False
+            if not busy:
+                await self.hooks.wait_for_any(self.config.poll)
+
+    async def round(self) -> bool:
+        """Claim due endpoints and drain each; whether any made progress."""
+        claimed = await self.hooks.claim(self.owner, self.config.lease, self.config.endpoints)
+        if not claimed:
+            return False
+        results = await asyncio.gather(*(self._drain(e) for e in claimed))
+        return any(results)
+
+    async def _drain(self, endpoint: Endpoint) -> bool:
+        """Deliver in order until caught up, failing, or the lease is lost."""
+        position, moved = endpoint.position, False
+        while True:
+            found = await self.feed.events_after(endpoint.tenant, position, self.config.batch)
+            if not found:
+                return moved
+            for event in found:
+                if wants(endpoint, event["type"]):
+                    held, ok = await self._deliver(endpoint, event)
+                    if not ok or not held:
+                        return moved
+                    endpoint = dataclasses.replace(endpoint, attempts=0, failing_since=None)
+                elif not await self.hooks.advance(endpoint.id, self.owner, event["sequence"], None):
+                    return moved
+                position, moved = event["sequence"], True
+
+    async def _deliver(self, endpoint: Endpoint, event: dict[str, Any]) -> tuple[bool, bool]:
+        """(still holding the lease, delivered)."""
+        now = datetime.now(UTC)
+        outcome = await self.send(endpoint, event, now)
+        sequence = event["sequence"]
+        if outcome.delivered:
+            attempt = Attempt(
+                endpoint.id, sequence, now, "delivered", outcome.status, None, outcome.duration_ms
+            )
+            metrics.delivered(event)
+            return await self.hooks.advance(endpoint.id, self.owner, sequence, attempt), True
+        failure = self._failure(endpoint, sequence, now, outcome)
+        metrics.failed(failure.attempt.outcome)
+        logger.info("webhook %s: event %d: %s", endpoint.id, sequence, failure.error)
+        return await self.hooks.fail(endpoint.id, self.owner, failure), False
+
+    def _failure(
+        self, endpoint: Endpoint, sequence: int, now: datetime, outcome: Outcome
+    ) -> Failure:
+        error = outcome.error or f"HTTP {outcome.status}"
+        since = endpoint.failing_since or now
+        attempts = endpoint.attempts + 1
+        state, kind, next_at = ACTIVE, "retry", None
+        if outcome.status == 410:
+            state, kind, error = DISABLED, "disabled", "the receiver answered 410 Gone: disabled"
+        elif (now - since).total_seconds() >= self.config.retry_window:
+            state, kind, error = FAILED, "failed", f"gave up after the retry window: {error}"
+        else:
+            # The receiver's Retry-After wins over the backoff, within the retry window.
+            delay = outcome.retry_after
+            if delay is None:
+                delay = backoff(self.config, attempts)
+            next_at = now + timedelta(seconds=min(delay, self.config.retry_window))
+        attempt = Attempt(
+            endpoint.id, sequence, now, kind, outcome.status, error, outcome.duration_ms
+        )
+        return Failure(attempt, attempts, next_at, since, state, error)
+
+    async def send(self, endpoint: Endpoint, event: dict[str, Any], now: datetime) -> Outcome:
+        """One POST of one event, signed; never raises for what the network does."""
+        payload = signing.body(event)
+        msg_id = signing.message_id(event["tenant"], event["sequence"])
+        headers = signing.headers(endpoint, msg_id, payload, now)
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(endpoint.url, content=payload, headers=headers)
+        except httpx.TimeoutException:
+            return Outcome(None, "timed out", None, _ms(started))
+        except httpx.HTTPError as exc:
+            return Outcome(None, f"{type(exc).__name__}: {exc}"[:300], None, _ms(started))
+        wait = retry_after(response.headers.get("retry-after"), now)
+        return Outcome(response.status_code, None, wait, _ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
