@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from app.scim.resources import USER
 from app.scim.store import LoggedRequest, LogQuery
 from app.storage.tables import RequestLogRow, ResourceRow
 
@@ -41,7 +42,7 @@ def _entry(row: Any) -> LoggedRequest:
 def _user_ids(user_name: str, tenant: str | None) -> Any:
     """Ids of users named ``user_name`` (folded, as the uniqueness key is)."""
     query = sa.select(sa.cast(resources.c.id, sa.String())).where(
-        resources.c.resource_type == "User", resources.c.name_key == user_name.casefold()
+        resources.c.resource_type == USER.name, resources.c.name_key == user_name.casefold()
     )
     return query.where(resources.c.tenant == tenant) if tenant else query
 
