@@ -117,15 +117,17 @@ def created(ctx: RequestContext, snap: Snapshot) -> NewEvent:
 
 def updated(ctx: RequestContext, before: dict[str, Any], snap: Snapshot) -> list[NewEvent]:
     """``user.deactivated`` / ``user.reactivated`` when ``active`` flips (whatever else
-    changed with it), else ``<type>.updated``; nothing when the document is the same."""
+    changed with it; any type with an ``active`` attribute), else ``<type>.updated``;
+    nothing when the document is the same."""
     changed, previous = diff(before, snap.document)
     if not changed:
         return []
     suffix = "updated"
     was, now = before.get("active"), snap.document.get("active")
-    if snap.kind.name == "User" and was is not False and now is False:
+    flips = snap.kind.attribute("active") is not None
+    if flips and was is not False and now is False:
         suffix = "deactivated"
-    elif snap.kind.name == "User" and was is False and now is not False:
+    elif flips and was is False and now is not False:
         suffix = "reactivated"
     return [_event(ctx, snap, suffix, changed, previous)]
 
