@@ -83,10 +83,10 @@ def _stored_body(captured: Captured) -> tuple[str | None, bool]:
     parsed = _json([raw])
     if parsed is None:
         return f"[not JSON: {len(raw)} bytes, not kept]", False
-    text = orjson.dumps(redact(parsed)).decode()
-    if len(text) > MAX_BODY:
-        return text[:MAX_BODY], True
-    return text, False
+    kept = orjson.dumps(redact(parsed))
+    if len(kept) > MAX_BODY:
+        return kept[:MAX_BODY].decode(errors="ignore"), True
+    return kept.decode(), False
 
 
 def scim_path(path: str, prefix: str) -> str | None:
