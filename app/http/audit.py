@@ -99,10 +99,10 @@ def _stored_body(captured: Captured, secrets: frozenset[str]) -> tuple[str | Non
     parsed = _json([raw])
     if parsed is None:
         return f"[not JSON: {len(raw)} bytes, not kept]", False
-    text = orjson.dumps(redact(parsed, secrets)).decode()
-    if len(text) > MAX_BODY:
-        return text[:MAX_BODY], True
-    return text, False
+    kept = orjson.dumps(redact(parsed, secrets))
+    if len(kept) > MAX_BODY:
+        return kept[:MAX_BODY].decode(errors="ignore"), True
+    return kept.decode(), False
 
 
 def scim_path(path: str, prefix: str) -> str | None:

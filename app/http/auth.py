@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import Request
 from scim2_models import UnauthorizedException
 
+from app.scim import observed
 from app.scim.store import Store, StoredToken
 
 SCIM = "scim"
@@ -167,6 +168,12 @@ def state_of(scope: MutableMapping[str, Any]) -> dict[str, Any]:
     return state
 
 
+def remember(scope: MutableMapping[str, Any], principal: Principal) -> None:
+    """Keep the request's principal for what runs after (the handler, the request logs)."""
+    state_of(scope)["principal"] = principal
+    observed.caller(principal.tenant, principal.token_name)
+
+
 def principal_of(scope: MutableMapping[str, Any]) -> Principal | None:
     """The principal a handler authenticated, for middleware that runs after it."""
     found: Principal | None = scope.get("state", {}).get("principal")
@@ -188,7 +195,7 @@ async def require_scope(request: Request, scope: str) -> Principal:
             raise failure
         authenticator: Authenticator = request.app.state.runtime.authenticator
         principal = await authenticator.principal(request.headers.get("authorization"))
-        state["principal"] = principal
+        remember(request.scope, principal)
     if scope not in principal.scopes:
         raise UnauthorizedException(detail=INVALID_TOKEN)
     return principal

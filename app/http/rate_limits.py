@@ -34,7 +34,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from scim2_models import SCIMException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.http.auth import Authenticator, state_of
+from app.http.auth import Authenticator, remember, state_of
 from app.http.errors import error_response
 from app.scim.errors import TooManyRequestsException
 
@@ -213,7 +213,7 @@ class RateLimits:
             await self.limiter.failed(address)
             await self.app(scope, receive, send)
             return
-        state_of(scope)["principal"] = principal
+        remember(scope, principal)
         await self._within_tenant(principal.tenant, scope, receive, send)
 
     async def _within_tenant(self, tenant: str, scope: Scope, receive: Receive, send: Send) -> None:

@@ -11,10 +11,10 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from app.http.auth import BOOTSTRAP_NAME
+from app.http.auth import BOOTSTRAP_NAME, digest
 from app.scim.redaction import REDACTED
 from app.scim.store import LoggedRequest, LogQuery
-from tests.conftest import CreateUser, PatchUser, user_payload
+from tests.conftest import CreateUser, MakeApp, PatchUser, client_for, user_payload
 
 SECRET = "Sup3r-Secret-Pa55!"
 
@@ -100,7 +100,8 @@ async def test_a_body_over_64_kib_is_cut_and_flagged(
 ) -> None:
     await client.post("/scim/v2/Users", json=user_payload(title="x" * 70_000))
     [row] = await _logged(app)
-    assert row.body_truncated and row.body is not None and len(row.body) == 64 * 1024
+    assert row.body_truncated and row.body is not None
+    assert len(row.body.encode()) == 64 * 1024
 
 
 async def test_a_patch_that_changes_nothing_is_marked(
@@ -150,3 +151,13 @@ async def test_rows_older_than_the_retention_are_pruned_by_the_server(
     await create_user()
     assert [row.method for row in await _logged(app) if row.request_id != "old"] == ["POST"]
     assert "old" not in [row.request_id for row in await _logged(app)]
+
+
+async def test_a_tenants_own_path_is_logged_with_its_resource(make_app: MakeApp) -> None:
+    app = make_app(tenant_in_path=True)
+    await app.state.store.create_token("a", digest("a-secret"), "a")
+    async with client_for(app, headers={"Authorization": "Bearer a-secret"}) as client:
+        created = await client.post("/t/a/scim/v2/Users", json=user_payload("bjensen"))
+    [row] = await _logged(app)
+    assert (row.route, row.tenant) == ("/t/{tenant}/scim/v2/Users", "a")
+    assert (row.resource_type, row.resource_id) == ("User", created.json()["id"])
