@@ -16,6 +16,7 @@ from typing import Any
 from scim2_models import Context, Resource
 
 from app.scim.attributes import AttributeSpec
+from app.scim.multivalued import deduplicate
 from app.scim.resources import ResourceKind
 from app.scim.text import fold, instant, parse_instant
 
@@ -31,6 +32,7 @@ def canonical(kind: ResourceKind, resource: Resource[Any], context: Context) -> 
         dumped.pop(key, None)
     if not kind.catalog:
         dumped.pop("id", None)  # the row's id; a catalogue keeps the application's own
+    deduplicate(kind, dumped)
     return dumped
 
 
