@@ -195,7 +195,7 @@ _SAMPLE = {
 OKTA_USER = {
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
     "userName": "test.user@okta.local",
-    "name": {"givenName": "Test", "familyName": "User"},
+    "name": {"givenName": "Test", "familyName": "Tester"},
     "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
     "displayName": "Test User",
     "locale": "en-US",
