@@ -43,11 +43,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Most multi-valued entries one PATCH may walk (value filters, adds).",
     )
-    group_patch_returns: Literal["resource", "full", "no_content"] = Field(
-        default="resource",
-        description="Group PATCH answers 200 with the group, members only when asked for "
-        "with attributes (resource); 200 with every member (full, RFC 7644 §3.5.2 read "
-        "literally); or 204 without a body (no_content).",
+    group_patch_returns: Literal["no_content", "full"] = Field(
+        default="no_content",
+        description="Group PATCH answers 204 without a body unless attributes or "
+        "excludedAttributes ask for one (no_content, what Entra recommends and Okta accepts); "
+        "or always 200 with the entire group, members included (full, RFC 7644 §3.5.2).",
     )
     db_pool_size: int = Field(
         default=20, ge=1, description="PostgreSQL connections per process (the pool's size)."

@@ -262,10 +262,9 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
     """``python -m app serve`` on a free loopback port, stopped at the end of the session."""
     from tests.live import serve
 
-    # scim2-tester compares a group PATCH's response with what it patched, members
-    # included: the RFC-literal mode (README, "Groups"), not the scale-minded default.
-    # scim-sanity's Agent and AgenticApplication phases run against the bundled types.
-    env = {"SCIM_GROUP_PATCH_RETURNS": "full", "SCIM_RESOURCE_TYPES": "Agent,AgenticApplication"}
+    # Default settings, but for the bundled agent types scim-sanity's Agent and
+    # AgenticApplication phases run against.
+    env = {"SCIM_RESOURCE_TYPES": "Agent,AgenticApplication"}
     log = tmp_path_factory.mktemp("live-log") / "server.log"
     with serve(live_database_url, log, env=env) as server:
         yield server

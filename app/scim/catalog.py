@@ -127,6 +127,8 @@ async def _resolve(
         out = {"value": value, "display": entry.get("displayName")}
         if _typed(kind) or attribute == "entitlements":
             out["type"] = entry.get("type", kind.name)
+        elif isinstance(item.get("type"), str):
+            out["type"] = item["type"]  # e.g. Entra's WindowsAzureActiveDirectoryRole
         if isinstance(item.get("primary"), bool):
             out["primary"] = item["primary"]
         resolved[(kind.name, value)] = {k: v for k, v in out.items() if v is not None}

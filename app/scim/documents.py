@@ -16,6 +16,7 @@ from typing import Any
 from scim2_models import Context, Resource
 
 from app.scim.attributes import AttributeSpec
+from app.scim.multivalued import deduplicate
 from app.scim.resources import ResourceKind
 from app.scim.text import fold, instant, parse_instant
 
@@ -31,6 +32,7 @@ def canonical(kind: ResourceKind, resource: Resource[Any], context: Context) -> 
         dumped.pop(key, None)
     if not kind.catalog:
         dumped.pop("id", None)  # the row's id; a catalogue keeps the application's own
+    deduplicate(kind, dumped)
     return dumped
 
 
@@ -54,13 +56,21 @@ def search_document(kind: ResourceKind, document: dict[str, Any]) -> dict[str, A
     for key, value in document.items():
         extension = kind.extension(key)
         if extension is not None and isinstance(value, dict):
+            specs = extension.attributes
             out[key.lower()] = {
-                k.lower(): _search_value(extension.attributes.get(k.lower()), v)
+                k.lower(): _search_value(specs.get(k.lower()), v)
                 for k, v in value.items()
+                if not _secret(specs.get(k.lower()))
             }
-        else:
-            out[key.lower()] = _search_value(kind.attribute(key), value)
+        elif not _secret(spec := kind.attribute(key)):
+            out[key.lower()] = _search_value(spec, value)
     return out
+
+
+def _secret(spec: AttributeSpec | None) -> bool:
+    """``returned: never`` (writeOnly) values stay out of the search document: a filter on
+    them could otherwise probe what is never returned."""
+    return spec is not None and spec.returned == "never"
 
 
 def render(

@@ -105,6 +105,8 @@ async def attach(
     Groups' members are read here (one query per type for the page); users' groups were
     read with the rows (``with_groups``) and are only rendered.
     """
+    if not any(kind.derived for kind in kinds):
+        return stored
     by_name = {kind.name: kind for kind in kinds}
     members: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for kind in kinds:

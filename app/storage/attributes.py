@@ -164,8 +164,8 @@ def _target(kind: ResourceKind, dotted: str, spec: AttributeSpec, urn: str) -> T
         relation = _relations(kind).get(spec.name.lower())
         if relation is not None:
             return relation
-    if spec.name.lower() in _NOT_STORED and not urn:
-        return None
+    if (spec.name.lower() in _NOT_STORED and not urn) or spec.returned == "never":
+        return None  # never filtered: not in the search document
     keys = (urn, spec.name.lower()) if urn else (spec.name.lower(),)
     return JsonTarget(keys)
 

@@ -30,6 +30,14 @@ RFC_DISAGREEMENTS: dict[str, str] = {
         "id of a resource of this service (RFC 7643 §4.2), so a value naming none is "
         "400 invalidValue (RFC 7644 §3.12); accepting it would store a dangling reference."
     ),
+    "PATCH /Groups/{id}": (
+        "scim-sanity wants 200 with a body. RFC 7644 §3.5.2 lets a PATCH answer 204 No "
+        "Content, and a group does by default (what Entra recommends and Okta accepts; "
+        "SCIM_GROUP_PATCH_RETURNS=full answers 200 with every member)."
+    ),
+    "PATCH /Groups/{id} remove members": (
+        "as for PATCH /Groups/{id}: the default 204 is what RFC 7644 §3.5.2 allows."
+    ),
 }
 
 

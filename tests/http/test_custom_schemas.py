@@ -199,3 +199,10 @@ async def test_complex_extension_attribute_filters_by_sub_attribute(
     await _create(custom, _user("b", desk={"building": "South", "floor": 3}))
     listed = await custom.get("/scim/v2/Users", params={"filter": f"{ACME}:desk.floor lt 3"})
     assert [r["id"] for r in listed.json()["Resources"]] == [created["id"]]
+
+
+async def test_filter_on_a_write_only_attribute_is_400(custom: httpx.AsyncClient) -> None:
+    """A filter must not probe a value that is never returned."""
+    await _create(custom, _user(doorPin="1234"))
+    listed = await custom.get("/scim/v2/Users", params={"filter": f'{ACME}:doorPin eq "1234"'})
+    assert_scim_error(listed, 400, "invalidFilter")

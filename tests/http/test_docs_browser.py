@@ -1,4 +1,5 @@
-"""/docs in headless Chromium: served offline, Authorize takes a bearer token, Try it out works.
+"""/docs in headless Chromium: served offline, Authorize takes a bearer token, Try it out works,
+the SCIM schemas are drawn and the shown example creates a user.
 
 Identity infrastructure often runs without internet access; FastAPI's default /docs page loads
 Swagger UI from a CDN and renders blank there. This drives the real page in Debian's chromium
@@ -10,12 +11,13 @@ missing chromium is a failure, never a skip (``.ci/run`` installs it).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Request, sync_playwright
 
 from tests.live import LiveServer
 
@@ -104,3 +106,34 @@ def test_docs_try_it_out_without_authorize_gets_401(page: Page, live_server: Liv
     """The 200 above is the token's doing: the same click without Authorize is refused."""
     _open_docs(page, live_server)
     assert _try_list_users(page) == "401"
+
+
+def _titled(page: Page, name: str) -> Locator:
+    return page.locator(".json-schema-2020-12__title", has_text=re.compile(f"^{name}$"))
+
+
+def test_docs_user_schema_lists_user_name_as_a_string(page: Page, live_server: LiveServer) -> None:
+    """The Schemas section draws the served User schema (OpenAPI 3.1 JSON Schema view)."""
+    _open_docs(page, live_server)
+    model = page.locator("section.models article[data-json-schema-level='0']")
+    user = model.filter(has=_titled(page, "User")).first
+    user.locator(".json-schema-2020-12-accordion").first.click()
+    prop = user.locator("article[data-json-schema-level='1']").filter(has=_titled(page, "userName"))
+    head = prop.first.locator(".json-schema-2020-12-head").first
+    head.wait_for()
+    assert head.inner_text().endswith("string")
+
+
+def test_docs_try_it_out_creates_the_example_user(page: Page, live_server: LiveServer) -> None:
+    """POST /Users with the example the page shows (Okta's create) answers 201."""
+    _open_docs(page, live_server)
+    _authorize(page, live_server.token)
+    operation = page.locator("#operations-Users-create_user")
+    operation.locator(".opblock-summary").first.click()
+    operation.locator("button.try-out__btn").click()
+    body = operation.locator("textarea.body-param__text")
+    assert "test.user@okta.local" in body.input_value()
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table .response .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip() == "201"

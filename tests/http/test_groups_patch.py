@@ -16,6 +16,8 @@ from tests.conftest import (
 )
 
 MISSING = "6f1c2b8e-0000-4000-8000-000000000000"
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 async def _members(client: httpx.AsyncClient, group_id: str) -> set[str]:
@@ -34,7 +36,7 @@ async def test_add_members_with_several_values(
     group = await create_group("Admins")
     value = [{"value": alice["id"]}, {"value": bob["id"]}]
     response = await _patch(client, group["id"], {"op": "add", "path": "members", "value": value})
-    assert response.status_code == 200, response.text
+    assert response.status_code == 204, response.text
     assert await _members(client, group["id"]) == {alice["id"], bob["id"]}
 
 
@@ -45,8 +47,8 @@ async def test_add_existing_member_is_ignored(
     group = await create_group("Admins", alice["id"])
     op = {"op": "add", "path": "members", "value": [{"value": alice["id"]}]}
     response = await _patch(client, group["id"], op)
-    assert response.status_code == 200, response.text
-    assert response.json()["meta"]["version"] == 'W/"1"'
+    assert response.status_code == 204, response.text
+    assert response.headers["etag"] == 'W/"1"'
     assert await _members(client, group["id"]) == {alice["id"]}
 
 
@@ -56,7 +58,7 @@ async def test_entra_capitalised_add_with_null_ref(
     alice = await create_user("alice")
     group = await create_group("Admins")
     op = {"op": "Add", "path": "members", "value": [{"$ref": None, "value": alice["id"]}]}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {alice["id"]}
 
 
@@ -66,7 +68,7 @@ async def test_remove_member_by_value_filter(
     alice, bob = await create_user("alice"), await create_user("bob")
     group = await create_group("Admins", alice["id"], bob["id"])
     op = {"op": "remove", "path": f'members[value eq "{alice["id"]}"]'}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {bob["id"]}
 
 
@@ -76,7 +78,7 @@ async def test_remove_members_with_value_list_entra(
     alice, bob = await create_user("alice"), await create_user("bob")
     group = await create_group("Admins", alice["id"], bob["id"])
     op = {"op": "Remove", "path": "members", "value": [{"value": bob["id"]}]}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {alice["id"]}
 
 
@@ -87,7 +89,7 @@ async def test_remove_members_without_value_removes_all(
     group = await create_group("Admins", alice["id"], bob["id"])
     assert (
         await _patch(client, group["id"], {"op": "remove", "path": "members"})
-    ).status_code == 200
+    ).status_code == 204
     assert await _members(client, group["id"]) == set()
 
 
@@ -97,7 +99,7 @@ async def test_remove_members_with_empty_value_list_removes_nothing(
     alice = await create_user("alice")
     group = await create_group("Admins", alice["id"])
     op = {"op": "Remove", "path": "members", "value": []}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {alice["id"]}
 
 
@@ -107,7 +109,7 @@ async def test_remove_absent_member_is_no_error(
     alice = await create_user("alice")
     group = await create_group("Admins", alice["id"])
     op = {"op": "remove", "path": f'members[value eq "{MISSING}"]'}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {alice["id"]}
 
 
@@ -118,7 +120,7 @@ async def test_replace_members_sets_exactly_the_given_members(
     group = await create_group("Admins", alice["id"], bob["id"])
     value = [{"value": bob["id"]}, {"value": carol["id"]}]
     op = {"op": "replace", "path": "members", "value": value}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {bob["id"], carol["id"]}
 
 
@@ -128,7 +130,7 @@ async def test_pathless_replace_with_members_sets_them(
     alice, bob = await create_user("alice"), await create_user("bob")
     group = await create_group("Admins", alice["id"])
     op = {"op": "replace", "value": {"members": [{"value": bob["id"]}]}}
-    assert (await _patch(client, group["id"], op)).status_code == 200
+    assert (await _patch(client, group["id"], op)).status_code == 204
     assert await _members(client, group["id"]) == {bob["id"]}
 
 
@@ -137,15 +139,17 @@ async def test_okta_pathless_rename_with_id_and_member_changes(
 ) -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
     group = await create_group("Admins", alice["id"])
-    response = await _patch(
-        client,
-        group["id"],
-        {
-            "op": "replace",
-            "value": {"id": group["id"], "displayName": "Renamed", "externalId": "okta-9"},
-        },
-        {"op": "add", "path": "members", "value": [{"value": bob["id"]}]},
-        {"op": "remove", "path": f'members[value eq "{alice["id"]}"]'},
+    response = await client.patch(
+        f"/scim/v2/Groups/{group['id']}",
+        params={"excludedAttributes": "members"},
+        json=patch_payload(
+            {
+                "op": "replace",
+                "value": {"id": group["id"], "displayName": "Renamed", "externalId": "okta-9"},
+            },
+            {"op": "add", "path": "members", "value": [{"value": bob["id"]}]},
+            {"op": "remove", "path": f'members[value eq "{alice["id"]}"]'},
+        ),
     )
     assert response.status_code == 200, response.text
     assert response.json()["displayName"] == "Renamed"
@@ -175,7 +179,7 @@ async def test_operations_apply_in_order(
         {"op": "add", "path": "members", "value": [{"value": alice["id"]}]},
         {"op": "remove", "path": f'members[value eq "{alice["id"]}"]'},
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert await _members(client, group["id"]) == set()
 
 
@@ -233,16 +237,30 @@ async def test_member_sub_attribute_path_is_400_invalid_path(
     assert_scim_error(await _patch(client, group["id"], op), 400, "invalidPath")
 
 
-async def test_response_leaves_members_out_by_default(
+async def test_response_is_204_without_a_body_by_default(
     client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
 ) -> None:
+    """RFC 7644 §3.5.2: a 200 carries the entire resource; a group answers 204 instead."""
     alice = await create_user("alice")
     group = await create_group("Admins", alice["id"])
     op = {"op": "replace", "path": "displayName", "value": "Renamed"}
     response = await _patch(client, group["id"], op)
+    assert response.status_code == 204
+    assert response.content == b"" and response.headers["etag"] == 'W/"2"'
+
+
+async def test_response_leaves_members_out_when_excluded(
+    client: httpx.AsyncClient, create_user: CreateUser, create_group: CreateGroup
+) -> None:
+    alice = await create_user("alice")
+    group = await create_group("Admins", alice["id"])
+    response = await client.patch(
+        f"/scim/v2/Groups/{group['id']}",
+        params={"excludedAttributes": "members"},
+        json=patch_payload({"op": "replace", "path": "displayName", "value": "Renamed"}),
+    )
     assert response.status_code == 200
-    assert "members" not in response.json()
-    assert response.json()["displayName"] == "Renamed"
+    assert "members" not in response.json() and response.json()["displayName"] == "Renamed"
 
 
 async def test_response_has_members_when_attributes_ask(
@@ -259,17 +277,21 @@ async def test_response_has_members_when_attributes_ask(
     assert [m["value"] for m in response.json()["members"]] == [alice["id"]]
 
 
-async def test_setting_switches_group_patch_to_204(make_app: MakeApp) -> None:
-    async with client_for(make_app(group_patch_returns="no_content")) as client:
+async def test_full_setting_answers_200_with_every_member(make_app: MakeApp) -> None:
+    async with client_for(make_app(group_patch_returns="full")) as client:
+        alice = await client.post("/scim/v2/Users", json={"schemas": [USER], "userName": "a"})
         created = await client.post(
             "/scim/v2/Groups",
-            json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "A"},
+            json={
+                "schemas": [GROUP],
+                "displayName": "A",
+                "members": [{"value": alice.json()["id"]}],
+            },
         )
         op = {"op": "replace", "path": "displayName", "value": "B"}
         response = await _patch(client, created.json()["id"], op)
-    assert response.status_code == 204
-    assert response.content == b""
-    assert response.headers["etag"] == 'W/"2"'
+    assert response.status_code == 200
+    assert [m["value"] for m in response.json()["members"]] == [alice.json()["id"]]
 
 
 async def test_membership_change_moves_the_version(
@@ -279,7 +301,7 @@ async def test_membership_change_moves_the_version(
     group = await create_group("Admins")
     op = {"op": "add", "path": "members", "value": [{"value": alice["id"]}]}
     response = await _patch(client, group["id"], op)
-    assert response.headers["etag"] == response.json()["meta"]["version"] == 'W/"2"'
+    assert response.headers["etag"] == 'W/"2"'
 
 
 async def test_if_match_mismatch_is_412(

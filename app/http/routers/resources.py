@@ -146,13 +146,20 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
             **patch_body(kind),
             **params.documented(*params.PROJECTION, params.IF_MATCH),
         },
-        responses=responses(kind, 200),
+        responses={
+            **responses(kind, 200),
+            **({204: {"description": "Patched"}} if kind.members else {}),
+        },
     )
     async def patch(request: Request, resource_id: str) -> Response:
         _writable(kind)
         ctx, built = await caller(request), runtime(request)
         settings, projection = built.settings, params.projection(request)
-        full = not kind.members or settings.group_patch_returns == "full"
+        # RFC 7644 §3.5.2: a 200 carries the entire resource (subject to attributes), so a
+        # group answers 204 unless the request asks for a body or SCIM_GROUP_PATCH_RETURNS
+        # is full; a 204 never reads the members.
+        asked = bool(projection.attributes or projection.excluded)
+        silent = bool(kind.members) and settings.group_patch_returns == "no_content" and not asked
         stored = await service.patch(
             built.store,
             ctx,
@@ -161,9 +168,9 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
             await json_body(request),
             params.header(request, params.IF_MATCH),
             limits=PatchLimits(settings.max_patch_operations, settings.max_patch_list_entries),
-            wanted=Wanted(projection, default=full),
+            wanted=Wanted(projection, default=not silent),
         )
-        if kind.members and settings.group_patch_returns == "no_content":
+        if silent:
             return empty(204, etag=etag(stored.version))
         return _resource(ctx, kind, stored, projection=projection)
 
