@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import fnmatch
+import functools
 import logging
 import random
 import time
@@ -94,29 +95,63 @@ class Deliverer:
         self.feed = feed
         self.config = config or DeliveryConfig()
         self.owner = f"worker-{uuid.uuid4().hex[:16]}"
+        self._draining: dict[uuid.UUID, asyncio.Task[bool]] = {}
+        self._kick = asyncio.Event()
         self._client = client or httpx.AsyncClient(
             timeout=self.config.timeout, follow_redirects=False, trust_env=False
         )
 
     async def close(self) -> None:
+        for task in list(self._draining.values()):
+            task.cancel()
+        await asyncio.gather(*self._draining.values(), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.hooks.release(self.owner)
         await self._client.aclose()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Deliver until ``stop`` is set (or the task is cancelled)."""
+        """Deliver until ``stop`` is set (or the task is cancelled).
+
+        Each claimed endpoint is drained by a task of its own, so a slow receiver holds
+        up only its own endpoint; the loop claims again when events commit, when a drain
+        ends (its endpoint may have more by then) or every ``poll`` seconds.
+        """
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            self._kick.clear()
             try:
-                busy = await self.round()
+                await self._start_drains()
             except Exception:
-                logger.warning("delivery round failed; retrying", exc_info=True)
-                busy = False
-            if not busy:
-                await self.hooks.wait_for_any(self.config.poll)
+                logger.warning("claiming endpoints failed; retrying", exc_info=True)
+            await self._idle()
+
+    async def _start_drains(self) -> None:
+        claimed = await self.hooks.claim(self.owner, self.config.lease, self.config.endpoints)
+        for endpoint in claimed:
+            if endpoint.id not in self._draining:
+                task = asyncio.create_task(self._drain(endpoint))
+                self._draining[endpoint.id] = task
+                task.add_done_callback(functools.partial(self._drained, endpoint.id))
+
+    def _drained(self, key: uuid.UUID, _task: asyncio.Task[bool]) -> None:
+        self._draining.pop(key, None)
+        self._kick.set()
+
+    async def _idle(self) -> None:
+        waits = [
+            asyncio.create_task(self.hooks.wait_for_any(self.config.poll)),
+            asyncio.create_task(self._kick.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def round(self) -> bool:
-        """Claim due endpoints and drain each; whether any made progress."""
+        """Claim due endpoints and drain each, waiting for all; whether any made progress
+        (one step of ``run``, for tests and tools)."""
         claimed = await self.hooks.claim(self.owner, self.config.lease, self.config.endpoints)
         if not claimed:
             return False
@@ -124,7 +159,15 @@ class Deliverer:
         return any(results)
 
     async def _drain(self, endpoint: Endpoint) -> bool:
-        """Deliver in order until caught up, failing, or the lease is lost."""
+        """Deliver in order until caught up, failing, or the lease is lost; a database
+        error ends the drain (the next claim resumes from the stored position)."""
+        try:
+            return await self._drain_steps(endpoint)
+        except Exception:
+            logger.warning("delivering to %s failed; retrying", endpoint.id, exc_info=True)
+            return False
+
+    async def _drain_steps(self, endpoint: Endpoint) -> bool:
         position, moved = endpoint.position, False
         while True:
             found = await self.feed.events_after(endpoint.tenant, position, self.config.batch)

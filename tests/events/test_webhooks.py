@@ -238,3 +238,25 @@ async def test_concurrent_claims_never_share_an_endpoint(
     claimed = await asyncio.gather(*(hooks(app).claim(o, 30.0, 3) for o in owners))
     ids = [e.id for batch in claimed for e in batch]
     assert len(ids) == len(set(ids)) == 10
+
+
+async def test_a_slow_receiver_holds_up_only_its_own_endpoint(
+    app: FastAPI, create_user: CreateUser
+) -> None:
+    slow, quick = Receiver(delay=3.0), Receiver()
+    await add_endpoint(app, slow.url)
+    await add_endpoint(app, quick.url)
+    worker = deliverer(app)
+    running = asyncio.create_task(worker.run())
+    async with listening(slow), listening(quick):
+        await create_user("first")
+        async with asyncio.timeout(10):
+            while len(quick.received) < 1:  # noqa: ASYNC110 (another task receives)
+                await asyncio.sleep(0.01)
+            await create_user("second")
+            while len(quick.received) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert slow.in_flight == 1 and len(slow.received) == 1
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
