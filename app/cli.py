@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        from app import logs
+
+        logs.configure(settings.log_level, settings.log_format)
         uvicorn.run(
             "app.main:create_app",
             factory=True,
@@ -77,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
             log_level=settings.log_level,
+            log_config=None,  # app.logs configures logging in each process
+            access_log=False,  # app.http.request_log writes one line per request
         )
         return 0
     if getattr(args, "tenant", None) is None and args.action == "create":

@@ -5,16 +5,18 @@ Run with ``uvicorn app.main:create_app --factory`` (``make run`` does it).
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.http import docs, errors, openapi
+from app import dburl, logs
+from app.http import docs, errors, health, metrics, openapi
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.limits import BodySizeLimit
+from app.http.request_log import RequestLog
 from app.http.responses import ScimResponse
 from app.http.routers import discovery, resources, search
 from app.scim import policy
@@ -23,6 +25,7 @@ from app.scim.query import QueryLimits
 from app.scim.resources import KINDS
 from app.settings import Settings
 from app.storage.engine import create_engine
+from app.storage.migrations import head
 from app.storage.repository import SqlStore
 
 DESCRIPTION = """SCIM 2.0 (RFC 7643/7644) provisioning API for Okta and Microsoft Entra ID.
@@ -45,7 +48,7 @@ def query_limits(settings: Settings) -> QueryLimits:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     policy.accept_internal_email_domains()
-    logging.getLogger("app").setLevel(settings.log_level.upper())
+    logs.configure(settings.log_level, settings.log_format)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -55,12 +58,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine,
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    measured = metrics.Metrics(store.pool_stats)
+    readiness = health.Readiness(
+        store,
+        head(),
+        checks_db=settings.readyz_checks_db,
+        where=dburl.where(settings.database_url),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await store.close()
+        with readiness.watching_signals():
+            tasks = [asyncio.create_task(readiness.wait_for_database())]
+            if measured.multiprocess:
+                tasks.append(asyncio.create_task(measured.refresh_forever()))
+            try:
+                yield
+            finally:
+                readiness.shutting_down = True
+                for task in tasks:
+                    task.cancel()
+                await store.close()
+                measured.process_exited()
 
     app = FastAPI(
         title="SCIM 2.0 provisioning server",
@@ -75,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.readiness = readiness
+    app.state.metrics = measured
     app.state.runtime = Runtime(
         settings=settings,
         store=store,
@@ -92,7 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     search.install(app, f"{prefix}/.search", list(KINDS.values()), "all")
     discovery.install(app, prefix)
     docs.install(app)
+    health.install(app, readiness)
+    metrics.install(app, measured, settings.metrics_token)
     openapi.install_security(app, settings.base_path)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog, metrics=measured)  # outermost: sees every answer
     return app

@@ -2,8 +2,10 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import dburl
 
 
 class Settings(BaseSettings):
@@ -60,3 +62,36 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key set, serve HTTPS."
     )
     ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    log_format: Literal["json", "console"] | None = Field(
+        default=None,
+        description="Log lines as JSON objects (json) or for people (console); default: json "
+        "unless stdout is a terminal.",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, GET /metrics wants it as a bearer token."
+    )
+    migrate_on_start: bool = Field(
+        default=False,
+        description="serve migrates the database first (once, under a lock) instead of "
+        "refusing a schema that is not at the head.",
+    )
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes of serve.")
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="After SIGTERM, how long in-flight requests may take before they are "
+        "cancelled.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a database connection (connect or pool); then 503.",
+    )
+    readyz_checks_db: bool = Field(
+        default=True, description="GET /readyz checks the database (and its schema)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return dburl.normalise(value)

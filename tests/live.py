@@ -77,8 +77,8 @@ def _environment(database_url: str, token: str, extra: dict[str, str]) -> dict[s
         SCIM_BOOTSTRAP_TOKEN=token,
         SCIM_LOG_LEVEL="warning",
         PYTHONUNBUFFERED="1",
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -10,12 +10,16 @@ from collections import OrderedDict
 
 from scim2_models import UnauthorizedException
 
+from app.scim import observed
 from app.scim.store import Store
 
 CACHE_SECONDS = 1.0
 """How long a token's tenant is remembered: a revoked token stops working within this."""
 
 CACHE_ENTRIES = 4096
+
+BOOTSTRAP_NAME = "bootstrap"
+"""The token name the request log shows for SCIM_BOOTSTRAP_TOKEN."""
 
 
 def digest(token: str) -> str:
@@ -47,22 +51,26 @@ class Authenticator:
         self._store = store
         self._bootstrap = bootstrap.encode() if bootstrap else None
         self._default_tenant = default_tenant
-        self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
 
     async def tenant(self, authorization: str | None) -> str:
         token = _bearer(authorization)
         if self._bootstrap is not None and hmac.compare_digest(token.encode(), self._bootstrap):
+            observed.caller(self._default_tenant, BOOTSTRAP_NAME)
             return self._default_tenant
         key = digest(token)
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and now - cached[0] < CACHE_SECONDS:
+            observed.caller(cached[1], cached[2])
             return cached[1]
-        tenant = await self._store.token_tenant(key)
-        if tenant is None:
+        owner = await self._store.token_owner(key)
+        if owner is None:
             self._cache.pop(key, None)
             raise UnauthorizedException(detail="the bearer token is not valid")
-        self._cache[key] = (now, tenant)
+        name, tenant = owner
+        observed.caller(tenant, name)
+        self._cache[key] = (now, tenant, name)
         self._cache.move_to_end(key)
         if len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)

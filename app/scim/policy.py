@@ -19,6 +19,7 @@ from scim2_models import (
     ScimPolicy,
 )
 
+from app.scim import observed
 from app.scim.attributes import AttributeSpec
 from app.scim.resources import ResourceKind
 from app.scim.targets import Target, resolve
@@ -29,6 +30,7 @@ ENTERPRISE_URN = str(EnterpriseUser.__schema__)
 
 
 def _fired(name: str) -> None:
+    observed.tolerance(name)
     logger.debug("tolerance fired: %s", name)
 
 

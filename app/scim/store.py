@@ -207,6 +207,13 @@ class Store(Protocol):
     async def token_tenant(self, digest: str) -> str | None:
         """The tenant of a live token with this digest, or None."""
 
+    async def token_owner(self, digest: str) -> tuple[str, str] | None:
+        """(name, tenant) of a live token with this digest, or None."""
+
+    async def schema_revision(self) -> str | None:
+        """The migration revision the database is at (None: never migrated); raises the
+        driver's error when the database cannot be reached."""
+
     async def list_tokens(self) -> list[tuple[str, str, datetime]]:
         """(name, tenant, created) of every live token."""
 

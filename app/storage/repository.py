@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from scim2_models import UniquenessException
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -217,7 +219,8 @@ def _key_value(value: Any) -> Any:
     return _aware(value) if isinstance(value, datetime) else value
 
 
-_TOKEN = sa.select(tokens.c.tenant).where(tokens.c.digest == sa.bindparam("digest"))
+_TOKEN = sa.select(tokens.c.tenant, tokens.c.name).where(tokens.c.digest == sa.bindparam("digest"))
+_REVISION = "SELECT version_num FROM alembic_version"
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
 _DELETE = resources.delete().where(resources.c.id == sa.bindparam("row_id"))
@@ -340,9 +343,37 @@ class SqlStore:
             raise UniquenessException(detail=f"a token named {name!r} exists") from exc
 
     async def token_tenant(self, digest: str) -> str | None:
+        owner = await self.token_owner(digest)
+        return owner[1] if owner else None
+
+    async def token_owner(self, digest: str) -> tuple[str, str] | None:
         async with self.transaction(write=False) as tx:
             rows = await tx.executor.rows(_TOKEN, {"digest": digest})
-        return rows[0]["tenant"] if rows else None
+        return (rows[0]["name"], rows[0]["tenant"]) if rows else None
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it was never migrated."""
+        try:
+            if self.pg is not None:
+                async with self.pg.connection() as connection:
+                    revision: str | None = await connection.fetchval(_REVISION)
+                    return revision
+            assert self.lite is not None
+            async with self.lite.connection() as connection:
+                rows = await connection.execute_fetchall(_REVISION)
+            found = list(rows)
+            return str(found[0][0]) if found else None
+        except (asyncpg.UndefinedTableError, sqlite3.OperationalError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
+                raise
+            return None
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(connections in use, idle connections, requests waiting for one)."""
+        pool = self.pg or self.lite
+        assert pool is not None
+        size, idle = pool.size()
+        return size - idle, idle, pool.waiting
 
     async def list_tokens(self) -> list[tuple[str, str, datetime]]:
         async with self.transaction(write=False) as tx:

@@ -47,6 +47,8 @@ class SqlitePool:
         self._open = 0
         self._opening = asyncio.Lock()
         self.writers = asyncio.Lock()
+        self.waiting = 0
+        """Callers waiting for a connection (a gauge of ``/metrics``)."""
         self.compiled = Compiler(engine.dialect, result_processors=True)
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -66,7 +68,14 @@ class SqlitePool:
                     except BaseException:
                         self._open -= 1
                         raise
-        connection = await self._idle.get()
+        if self._idle.empty():
+            self.waiting += 1
+            try:
+                connection = await self._idle.get()
+            finally:
+                self.waiting -= 1
+        else:
+            connection = self._idle.get_nowait()
         try:
             yield connection
         finally:
