@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with readiness.watching_signals():
-            tasks = [asyncio.create_task(readiness.wait_for_database())]
+            tasks: list[asyncio.Task[None]] = []
+            if not store.sqlite:  # a file is there or not; a server may be down a while
+                tasks.append(asyncio.create_task(readiness.wait_for_database()))
             if measured.multiprocess:
                 tasks.append(asyncio.create_task(measured.refresh_forever()))
             try:
@@ -80,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 readiness.shutting_down = True
                 for task in tasks:
                     task.cancel()
+                # Awaited before the store closes: a task holding a connection would
+                # otherwise return it to a closed pool (and leave its thread running).
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await store.close()
                 measured.process_exited()
 

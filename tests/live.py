@@ -51,10 +51,10 @@ def free_port() -> int:
         return port
 
 
-async def _recreate_postgres_database(url: str) -> str:
-    """Drop and create ``<database>_live`` next to the test database; return its URL."""
+async def _recreate_postgres_database(url: str, suffix: str = "live") -> str:
+    """Drop and create ``<database>_<suffix>`` next to the test database; return its URL."""
     parsed = make_url(url)
-    live = parsed.set(database=f"{parsed.database}_live")
+    live = parsed.set(database=f"{parsed.database}_{suffix}")
     engine = create_async_engine(parsed, isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
         await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{live.database}" WITH (FORCE)'))
@@ -63,11 +63,11 @@ async def _recreate_postgres_database(url: str) -> str:
     return live.render_as_string(hide_password=False)
 
 
-def live_database(test_database_url: str, directory: Path) -> str:
+def live_database(test_database_url: str, directory: Path, name: str = "live") -> str:
     """A fresh, unmigrated database of the same backend as the test database."""
     if test_database_url.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{directory / 'live.db'}"
-    return asyncio.run(_recreate_postgres_database(test_database_url))
+        return f"sqlite+aiosqlite:///{directory / f'{name}.db'}"
+    return asyncio.run(_recreate_postgres_database(test_database_url, name))
 
 
 def _environment(database_url: str, token: str, extra: dict[str, str]) -> dict[str, str]:
