@@ -7,8 +7,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from scim2_models import UniquenessException
+from scim2_models import SCIMException, UniquenessException
 
+from app import cli_serve, dburl
 from app.http.auth import digest, new_token
 from app.settings import Settings
 from app.storage.engine import create_engine
@@ -57,33 +58,45 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--ssl-certfile", default=None, help="default: SCIM_SSL_CERTFILE")
     serve.add_argument("--ssl-keyfile", default=None, help="default: SCIM_SSL_KEYFILE")
+    cli_serve.add_arguments(serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    settings = cli_serve.settings_or_exit()
+    try:
+        return _command(args, settings)
+    except cli_serve.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except cli_serve.DATABASE_ERRORS as exc:
+        print(f"error: {_database_failure(settings, exc)}", file=sys.stderr)
+        return 1
+
+
+def _database_failure(settings: Settings, exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    if "no such table" in text or ("does not exist" in text and "relation" in text):
+        where = dburl.where(settings.database_url)
+        return f"the database at {where} has no schema: run `{cli_serve.MIGRATE}`"
+    return cli_serve.unreachable(settings, exc)
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return cli_serve.serve(args, settings)
+    cli_serve.announce(settings)
     if args.command == "migrate":
         upgrade(settings.database_url)
         return 0
-    if args.command == "serve":
-        import uvicorn
-
-        from app import logs
-
-        logs.configure(settings.log_level, settings.log_format)
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
-            log_level=settings.log_level,
-            log_config=None,  # app.logs configures logging in each process
-            access_log=False,  # app.http.request_log writes one line per request
-        )
-        return 0
     if getattr(args, "tenant", None) is None and args.action == "create":
         args.tenant = settings.default_tenant
-    return asyncio.run(_with_store(settings, args))
+    try:
+        return asyncio.run(_with_store(settings, args))
+    except SCIMException as exc:  # the store's 503: the database cannot be reached
+        cause = exc.__cause__
+        if cause is not None and isinstance(cause, cli_serve.DATABASE_ERRORS):
+            raise cause from None
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1

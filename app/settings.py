@@ -76,8 +76,8 @@ class Settings(BaseSettings):
         "refusing a schema that is not at the head.",
     )
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes of serve.")
-    shutdown_grace_seconds: float = Field(
-        default=10.0,
+    shutdown_grace_seconds: int = Field(
+        default=10,
         ge=0,
         description="After SIGTERM, how long in-flight requests may take before they are "
         "cancelled.",

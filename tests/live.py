@@ -117,6 +117,8 @@ def serve(
     token: str = "live-token",
     env: dict[str, str] | None = None,
     verify: ssl.SSLContext | bool = True,
+    migrate: bool = True,
+    arguments: tuple[str, ...] = (),
 ) -> Iterator[LiveServer]:
     """Migrate, then run ``python -m app serve`` until the block exits.
 
@@ -124,14 +126,23 @@ def serve(
     is then the CA bundle the readiness probe trusts.
     """
     environment = _environment(database_url, token, env or {})
-    subprocess.run(
-        [sys.executable, "-m", "app", "migrate"], env=environment, cwd=ROOT, check=True, timeout=120
-    )
+    if migrate:
+        subprocess.run(
+            [sys.executable, "-m", "app", "migrate"],
+            env=environment,
+            cwd=ROOT,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
     port = free_port()
     scheme = "https" if "SCIM_SSL_CERTFILE" in environment else "http"
     origin = f"{scheme}://127.0.0.1:{port}"
     server = LiveServer(origin=origin, base_url=f"{origin}/scim/v2", token=token, log=log)
-    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        *(sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)),
+        *arguments,
+    ]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, env=environment, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
@@ -141,3 +152,18 @@ def serve(
         yield server
     finally:
         _stop(process)
+
+
+def run_cli(
+    database_url: str, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m app ARGV`` to its end (at most 60 s), its output captured."""
+    environment = _environment(database_url, "live-token", env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
