@@ -13,6 +13,7 @@ from app import cli_serve, dburl
 from app.http.auth import digest, new_token
 from app.settings import Settings
 from app.storage.engine import create_engine
+from app.storage.errors import DATABASE_ERRORS
 from app.storage.migrations import upgrade
 from app.storage.repository import SqlStore
 
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except cli_serve.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
-    except cli_serve.DATABASE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         print(f"error: {_database_failure(settings, exc)}", file=sys.stderr)
         return 1
 
@@ -96,7 +97,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_with_store(settings, args))
     except SCIMException as exc:  # the store's 503: the database cannot be reached
         cause = exc.__cause__
-        if cause is not None and isinstance(cause, cli_serve.DATABASE_ERRORS):
+        if cause is not None and isinstance(cause, DATABASE_ERRORS):
             raise cause from None
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1

@@ -14,33 +14,22 @@ import argparse
 import asyncio
 import logging
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
-import asyncpg
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 
 from app import dburl, logs
 from app.settings import Settings
 from app.storage.engine import create_engine
+from app.storage.errors import DATABASE_ERRORS
 from app.storage.migrations import head, upgrade
 from app.storage.repository import SqlStore
 
 logger = logging.getLogger("app.serve")
 
 MIGRATE = "python -m app migrate"
-
-DATABASE_ERRORS = (
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    DBAPIError,
-    sqlite3.Error,
-)
-"""What a database that is down, refuses us or has no schema raises, whichever driver."""
 
 
 class ConfigError(Exception):

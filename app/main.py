@@ -5,10 +5,6 @@ Run with ``uvicorn app.main:create_app --factory`` (``make run`` does it).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from app import dburl, logs
@@ -19,6 +15,7 @@ from app.http.limits import BodySizeLimit
 from app.http.request_log import RequestLog
 from app.http.responses import ScimResponse
 from app.http.routers import discovery, resources, search
+from app.lifecycle import Lifecycle
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
@@ -68,31 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         where=dburl.where(settings.database_url),
     )
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with readiness.watching_signals():
-            tasks: list[asyncio.Task[None]] = []
-            if not store.sqlite:  # a file is there or not; a server may be down a while
-                tasks.append(asyncio.create_task(readiness.wait_for_database()))
-            if measured.multiprocess:
-                tasks.append(asyncio.create_task(measured.refresh_forever()))
-            try:
-                yield
-            finally:
-                readiness.shutting_down = True
-                for task in tasks:
-                    task.cancel()
-                # Awaited before the store closes: a task holding a connection would
-                # otherwise return it to a closed pool (and leave its thread running).
-                await asyncio.gather(*tasks, return_exceptions=True)
-                await store.close()
-                measured.process_exited()
+    lifecycle = Lifecycle(settings, store, readiness, measured)
 
     app = FastAPI(
         title="SCIM 2.0 provisioning server",
         description=DESCRIPTION,
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=lifecycle.lifespan,
         default_response_class=ScimResponse,
         docs_url=None,
         redoc_url=None,

@@ -210,6 +210,9 @@ class Store(Protocol):
     async def token_owner(self, digest: str) -> tuple[str, str] | None:
         """(name, tenant) of a live token with this digest, or None."""
 
+    async def service_secret(self, name: str) -> str | None:
+        """A secret every process shares (made by a migration), or None."""
+
     async def schema_revision(self) -> str | None:
         """The migration revision the database is at (None: never migrated); raises the
         driver's error when the database cannot be reached."""

@@ -26,11 +26,12 @@ from app.storage.members import MembershipOps, groups_column, parse_groups
 from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.sqlite_pool import SqlitePool
-from app.storage.tables import MembershipRow, ResourceRow, TokenRow
+from app.storage.tables import MembershipRow, ResourceRow, ServiceSecretRow, TokenRow
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
+service_secrets = ServiceSecretRow.__table__  # type: ignore[attr-defined]
 
 _READ_COLUMNS = (
     resources.c.id,
@@ -221,6 +222,9 @@ def _key_value(value: Any) -> Any:
 
 _TOKEN = sa.select(tokens.c.tenant, tokens.c.name).where(tokens.c.digest == sa.bindparam("digest"))
 _REVISION = "SELECT version_num FROM alembic_version"
+_SECRET = sa.select(service_secrets.c.value).where(
+    service_secrets.c.name == sa.bindparam("secret_name")
+)
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
 _DELETE = resources.delete().where(resources.c.id == sa.bindparam("row_id"))
@@ -367,6 +371,11 @@ class SqlStore:
             if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
                 raise
             return None
+
+    async def service_secret(self, name: str) -> str | None:
+        async with self.transaction(write=False) as tx:
+            rows = await tx.executor.rows(_SECRET, {"secret_name": name})
+        return str(rows[0]["value"]) if rows else None
 
     def pool_stats(self) -> tuple[int, int, int]:
         """(connections in use, idle connections, requests waiting for one)."""

@@ -134,3 +134,13 @@ class ResourceCountRow(SQLModel, table=True):
     shard: int = Field(sa_column=sa.Column(sa.SmallInteger(), primary_key=True))
     live: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class ServiceSecretRow(SQLModel, table=True):
+    """Secrets every process and replica of the service shares, made by a migration
+    (``cursor``: the HMAC key of RFC 9865 cursors, unless SCIM_CURSOR_SECRET is set)."""
+
+    __tablename__ = "service_secrets"
+
+    name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
