@@ -9,6 +9,7 @@ environment. Every wait is bounded; the process is always stopped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import ssl
@@ -38,6 +39,7 @@ class LiveServer:
     base_url: str
     token: str
     log: Path
+    pid: int = 0
 
     @property
     def headers(self) -> dict[str, str]:
@@ -147,6 +149,7 @@ def serve(
         process = subprocess.Popen(
             command, env=environment, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
         )
+    server = dataclasses.replace(server, pid=process.pid)
     try:
         _wait_until_up(process, server, verify)
         yield server

@@ -288,7 +288,7 @@ class SqlStore:
                 timeout=pool_timeout,
             )
         )
-        self.lite = SqlitePool(engine) if self.sqlite else None
+        self.lite = SqlitePool(engine, timeout=pool_timeout) if self.sqlite else None
 
     async def close(self) -> None:
         if self.pg is not None:
