@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test conformance lint format migrate revision bench clean
@@ -18,11 +19,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make run needs the service's own dependencies only, not the test and lint tools.
+$(RUNTIME): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Migrate and serve (HOST, PORT; HTTPS when SCIM_SSL_CERTFILE/KEYFILE are set)
+run: $(RUNTIME) ## Migrate and serve (HOST, PORT, WORKERS; HTTPS when SCIM_SSL_CERTFILE/KEYFILE are set)
 	$(BIN)/python -m app migrate
 	$(BIN)/python -m app serve --host $(HOST) --port $(PORT) \
+		$(if $(WORKERS),--workers $(WORKERS)) \
 		$(if $(SCIM_SSL_CERTFILE),--ssl-certfile '$(SCIM_SSL_CERTFILE)') \
 		$(if $(SCIM_SSL_KEYFILE),--ssl-keyfile '$(SCIM_SSL_KEYFILE)')
 

@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.settings import Settings
@@ -16,6 +17,10 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = tables.SQLModel.metadata
+
+MIGRATION_LOCK = 0x5C1A_0001
+"""pg_advisory_xact_lock key: processes migrating together take turns, and the later ones
+find the schema at the head. Transaction-scoped, so it works behind PgBouncer too."""
 
 
 def _url() -> str:
@@ -41,6 +46,8 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m app token ...``, ``log``, ``catalog``, ``migrate``, ``serve``."""
+"""Command line: ``python -m app token ...``, ``log``, ``catalog``, ``events``, ``webhook``,
+``deliver``, ``migrate``, ``serve``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
+from scim2_models import SCIMException
 
-from app import cli_catalog, cli_events, cli_log, cli_tokens, cli_webhooks
+from app import cli_catalog, cli_events, cli_log, cli_serve, cli_tokens, cli_webhooks, dburl
 from app.settings import Settings
 from app.storage.engine import create_engine
+from app.storage.errors import DATABASE_ERRORS
 from app.storage.migrations import upgrade
 from app.storage.repository import SqlStore
 
@@ -41,46 +43,53 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--ssl-certfile", default=None, help="default: SCIM_SSL_CERTFILE")
     serve.add_argument("--ssl-keyfile", default=None, help="default: SCIM_SSL_KEYFILE")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    cli_serve.add_arguments(serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = cli_serve.settings_or_exit()
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            name = "SCIM_" + "_".join(str(part) for part in error["loc"]).upper()
-            print(f"error: {name}: {error['msg']}", file=sys.stderr)
-        return 2
+        return _command(args, settings)
+    except cli_serve.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except DATABASE_ERRORS as exc:
+        print(f"error: {_database_failure(settings, exc)}", file=sys.stderr)
+        return 1
+
+
+def _database_failure(settings: Settings, exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    if "no such table" in text or ("does not exist" in text and "relation" in text):
+        where = dburl.where(settings.database_url)
+        return f"the database at {where} has no schema: run `{cli_serve.MIGRATE}`"
+    return cli_serve.unreachable(settings, exc)
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("serve", "catalog"):
+        from app.main import served_kinds
+
+        kinds = served_kinds(settings)  # a bad SCIM_SCHEMAS: one line and exit, first
+        if args.command == "serve":
+            return cli_serve.serve(args, settings)
+        cli_serve.announce(settings)
+        return cli_catalog.run(settings, kinds, args)
+    cli_serve.announce(settings)
     if args.command == "migrate":
         upgrade(settings.database_url)
         return 0
-    if args.command == "catalog":
-        from app.main import served_kinds
-
-        return cli_catalog.run(settings, served_kinds(settings), args)
-    if args.command == "serve":
-        import uvicorn
-
-        from app.main import served_kinds
-
-        served_kinds(settings)  # a bad SCIM_SCHEMAS: one line and exit 1, before uvicorn
-
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            ssl_certfile=args.ssl_certfile or settings.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile or settings.ssl_keyfile,
-            log_level=settings.log_level,
-            workers=args.workers,
-        )
-        return 0
-    if args.command == "events":
-        return asyncio.run(cli_events.run(settings, args))
-    if args.command in ("webhook", "deliver"):
-        return asyncio.run(cli_webhooks.run(settings, args))
-    return asyncio.run(_with_store(settings, args))
+    try:
+        if args.command == "events":
+            return asyncio.run(cli_events.run(settings, args))
+        if args.command in ("webhook", "deliver"):
+            return asyncio.run(cli_webhooks.run(settings, args))
+        return asyncio.run(_with_store(settings, args))
+    except SCIMException as exc:  # the store's 503: the database cannot be reached
+        cause = exc.__cause__
+        if cause is not None and isinstance(cause, DATABASE_ERRORS):
+            raise cause from None
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1

@@ -5,22 +5,24 @@ Run with ``uvicorn app.main:create_app --factory`` (``make run`` does it).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app import dburl, logs
 from app.delivery import wiring
-from app.http import docs, errors, openapi
+from app.http import docs, errors, health, metrics, openapi
 from app.http.audit import RequestAudit, RequestLogWriter, Served
 from app.http.auth import Authenticator
 from app.http.deps import Runtime
 from app.http.hardening import TrustedHosts
 from app.http.limits import BodySizeLimit
 from app.http.rate_limits import Limiter, RateLimits
+from app.http.request_log import RequestLog
 from app.http.responses import ScimResponse
 from app.http.routers import discovery, events, resources, search
+from app.lifecycle import Lifecycle
 from app.scim import policy
 from app.scim.cursor import cursor_key
 from app.scim.query import QueryLimits
@@ -28,6 +30,7 @@ from app.scim.resources import BUILTIN, Registry
 from app.scim.schema_config import SchemaConfigError, load
 from app.settings import Settings
 from app.storage.engine import create_engine
+from app.storage.migrations import head
 from app.storage.repository import SqlStore
 from app.storage.webhooks import SqlWebhooks
 
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kinds = served_kinds(settings)
     policy.accept_internal_email_domains()
-    logging.getLogger("app").setLevel(settings.log_level.upper())
+    logs.configure(settings.log_level, settings.log_format)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -72,20 +75,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         events=settings.events,
+        pool_timeout=settings.db_pool_timeout_seconds,
     )
-
+    measured = metrics.Metrics(store.pool_stats)
+    readiness = health.Readiness(
+        store,
+        head(),
+        checks_db=settings.readyz_checks_db,
+        where=dburl.where(settings.database_url),
+    )
+    lifecycle = Lifecycle(settings, store, readiness, measured)
     hooks = SqlWebhooks(store, lease_seconds=settings.webhook_lease_seconds)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.delivery == "server":
-            async with wiring.running(settings, hooks, store):
-                yield
-        else:
-            yield
-        await app.state.request_log.close()
-        await app.state.runtime.authenticator.close()
-        await store.close()
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+        async with lifecycle.lifespan(served):
+            try:
+                if settings.delivery == "server":
+                    async with wiring.running(settings, hooks, store):
+                        yield
+                else:
+                    yield
+            finally:
+                await served.state.request_log.close()
+                await served.state.runtime.authenticator.close()
 
     app = FastAPI(
         title="SCIM 2.0 provisioning server",
@@ -101,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.webhooks = hooks
+    app.state.readiness = readiness
+    app.state.metrics = measured
     app.state.runtime = Runtime(
         settings=settings,
         store=store,
@@ -120,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     discovery.install(app, prefix)
     events.install(app)
     docs.install(app)
+    health.install(app, readiness)
+    metrics.install(app, measured, settings.metrics_token)
     openapi.install_security(app, prefix)
     errors.install(app)
     app.add_middleware(
@@ -140,4 +157,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestAudit, writer=app.state.request_log, prefix=prefix)
     if settings.trusted_hosts:
         app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
+    app.add_middleware(RequestLog, metrics=measured, kinds=kinds)  # outermost: sees every answer
     return app

@@ -5,6 +5,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import dburl
+
 
 class Settings(BaseSettings):
     """Every knob an operator can turn; the README's table mirrors this class."""
@@ -157,3 +159,36 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         default=1.0, gt=0, description="A worker looks for due endpoints at least this often."
     )
+    log_format: Literal["json", "console"] | None = Field(
+        default=None,
+        description="Log lines as JSON objects (json) or for people (console); default: json "
+        "unless stdout is a terminal.",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, GET /metrics wants it as a bearer token."
+    )
+    migrate_on_start: bool = Field(
+        default=False,
+        description="serve migrates the database first (once, under a lock) instead of "
+        "refusing a schema that is not at the head.",
+    )
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes of serve.")
+    shutdown_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        description="After SIGTERM, how long in-flight requests may take before they are "
+        "cancelled.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a database connection (connect or pool); then 503.",
+    )
+    readyz_checks_db: bool = Field(
+        default=True, description="GET /readyz checks the database (and its schema)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return dburl.normalise(value)

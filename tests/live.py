@@ -9,6 +9,7 @@ environment. Every wait is bounded; the process is always stopped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import ssl
@@ -38,6 +39,7 @@ class LiveServer:
     base_url: str
     token: str
     log: Path
+    pid: int = 0
 
     @property
     def headers(self) -> dict[str, str]:
@@ -51,10 +53,10 @@ def free_port() -> int:
         return port
 
 
-async def _recreate_postgres_database(url: str) -> str:
-    """Drop and create ``<database>_live`` next to the test database; return its URL."""
+async def _recreate_postgres_database(url: str, suffix: str = "live") -> str:
+    """Drop and create ``<database>_<suffix>`` next to the test database; return its URL."""
     parsed = make_url(url)
-    live = parsed.set(database=f"{parsed.database}_live")
+    live = parsed.set(database=f"{parsed.database}_{suffix}")
     engine = create_async_engine(parsed, isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
         await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{live.database}" WITH (FORCE)'))
@@ -63,11 +65,11 @@ async def _recreate_postgres_database(url: str) -> str:
     return live.render_as_string(hide_password=False)
 
 
-def live_database(test_database_url: str, directory: Path) -> str:
+def live_database(test_database_url: str, directory: Path, name: str = "live") -> str:
     """A fresh, unmigrated database of the same backend as the test database."""
     if test_database_url.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{directory / 'live.db'}"
-    return asyncio.run(_recreate_postgres_database(test_database_url))
+        return f"sqlite+aiosqlite:///{directory / f'{name}.db'}"
+    return asyncio.run(_recreate_postgres_database(test_database_url, name))
 
 
 def _environment(database_url: str, token: str, extra: dict[str, str]) -> dict[str, str]:
@@ -120,6 +122,8 @@ def serve(
     env: dict[str, str] | None = None,
     verify: ssl.SSLContext | bool = True,
     args: Sequence[str] = (),
+    migrate: bool = True,
+    arguments: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """Migrate, then run ``python -m app serve`` until the block exits.
 
@@ -127,21 +131,43 @@ def serve(
     is then the CA bundle the readiness probe trusts.
     """
     environment = _environment(database_url, token, env or {})
-    subprocess.run(
-        [sys.executable, "-m", "app", "migrate"], env=environment, cwd=ROOT, check=True, timeout=120
-    )
+    if migrate:
+        subprocess.run(
+            [sys.executable, "-m", "app", "migrate"],
+            env=environment,
+            cwd=ROOT,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
     port = free_port()
     scheme = "https" if "SCIM_SSL_CERTFILE" in environment else "http"
     origin = f"{scheme}://127.0.0.1:{port}"
     server = LiveServer(origin=origin, base_url=f"{origin}/scim/v2", token=token, log=log)
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += args
+    command += [*args, *arguments]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, env=environment, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
         )
+    server = dataclasses.replace(server, pid=process.pid)
     try:
         _wait_until_up(process, server, verify)
         yield server
     finally:
         _stop(process)
+
+
+def run_cli(
+    database_url: str, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m app ARGV`` to its end (at most 60 s), its output captured."""
+    environment = _environment(database_url, "live-token", env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -16,6 +16,7 @@ from scim2_models import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.http.responses import ScimResponse
+from app.scim import observed
 from app.scim.errors import InternalErrorException, MethodNotAllowedException
 
 logger = logging.getLogger("app.http")
@@ -32,6 +33,11 @@ def error_response(exc: SCIMException, headers: dict[str, str] | None = None) ->
         headers["WWW-Authenticate"] = 'Bearer realm="scim"'
     if exc.status in (429, 503):
         headers.setdefault("Retry-After", "1")
+    if (record := observed.current()) is not None:
+        record.scim_type = exc.scim_type
+        if exc.status >= 500:
+            record.error = type(exc.__cause__ or exc).__name__
+            record.cause = exc.detail
     return ScimResponse(body, status_code=exc.status, headers=headers)
 
 

@@ -6,8 +6,9 @@ characters, as RFC 9865 §2 requires. The payload keeps the anchor of the page b
 the query it belongs to, so a cursor replayed with another filter, sort or tenant is
 refused (``invalidCursor``) and an old one is ``expiredCursor`` (RFC 9865 §3).
 
-The HMAC key is ``SCIM_CURSOR_SECRET``; unset, a random key made once per process, so
-cursors do not survive a restart or cross workers (set the secret when running several).
+The HMAC key is ``SCIM_CURSOR_SECRET``; unset, the random key a migration keeps in the
+database (read at start-up by ``app.main``), so cursors work across workers, replicas and
+restarts; before it is read (or with no lifespan, as in tests) a key made once per process.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from scim2_models.path import (
 )
 
 from app.scim import cursor as cursors
+from app.scim import observed
 from app.scim.errors import from_validation_error
 from app.scim.filter_errors import explained
 from app.scim.projection import Projection
@@ -97,6 +98,15 @@ def _parse(text: str) -> FilterNode:
     return _with_values(shape, [json.loads(literal) for literal in literals])
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
+
+
+def filter_shape(text: str) -> str:
+    """The filter without its values: attribute paths, operators and ``"…"`` for each
+    literal, which a log line may carry (``userName eq "…"``)."""
+    return _NUMBER.sub("…", _STRING.sub('"…"', text))
+
+
 def _with_values(node: FilterNode, values: list[str]) -> FilterNode:
     if isinstance(node, Comparison) and isinstance(node.value, str):
         return dataclasses.replace(node, value=values[int(node.value)])
@@ -122,6 +132,8 @@ def parse_filter(text: str | None, limits: QueryLimits) -> FilterNode | None:
         raise InvalidFilterException(
             detail=f"filter longer than {limits.max_filter_length} characters"
         )
+    if (record := observed.current()) is not None:
+        record.filter = filter_shape(text)[:256]
     try:
         node = _parse(text)
     except RecursionError:

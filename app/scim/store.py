@@ -377,6 +377,13 @@ class Store(EventFeed, Protocol):
         """Give a token a new digest; the old one stays valid until ``grace_ends``
         (a rotation during a grace ends the earlier grace). False when no such token."""
 
+    async def service_secret(self, name: str) -> str | None:
+        """A secret every process shares (made by a migration), or None."""
+
+    async def schema_revision(self) -> str | None:
+        """The migration revision the database is at (None: never migrated); raises the
+        driver's error when the database cannot be reached."""
+
     async def revoke_token(self, name: str) -> bool:
         """Forget a token (and its previous digest); False when none had this name."""
 

@@ -62,16 +62,18 @@ def _cause(exc: BaseException) -> str | None:
     return None
 
 
-_DATABASE_ERRORS = (
+DATABASE_ERRORS = (
     DBAPIError,
     PoolTimeoutError,
     OSError,
     TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
-    sqlite3.OperationalError,
-    sqlite3.DataError,
+    sqlite3.Error,
+    ServiceUnavailableException,
 )
+"""What a database that is down, refuses us or has no schema raises, whichever driver
+(outside a request: start-up, the CLI)."""
 
 
 @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -25,3 +26,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 def check(url: str) -> None:
     """Raise when the models and the migrations disagree (alembic check)."""
     command.check(alembic_config(url))
+
+
+@lru_cache(maxsize=1)
+def head() -> str | None:
+    """The revision a fully migrated database is at."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -60,6 +60,8 @@ class PgPool:
         self._statement_timeout_ms = statement_timeout_ms
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self.waiting = 0
+        """Callers waiting for a connection (a gauge of ``/metrics``)."""
         self.compiled = Compiler(engine.dialect, result_processors=False)
 
     async def _open(self) -> asyncpg.Pool:
@@ -83,8 +85,12 @@ class PgPool:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; waiting longer than the pool timeout raises TimeoutError."""
         pool = self._pool or await self._open()
-        async with asyncio.timeout(self.timeout):
-            connection = await pool.acquire()
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.timeout):
+                connection = await pool.acquire()
+        finally:
+            self.waiting -= 1
         try:
             yield connection
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from scim2_models import UniquenessException
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,13 +38,14 @@ from app.storage.pg_pool import PgPool
 from app.storage.positions import ListKey, Position, Positions
 from app.storage.request_log import RequestLogMethods
 from app.storage.sqlite_pool import SqlitePool
-from app.storage.tables import MembershipRow, ResourceRow
+from app.storage.tables import MembershipRow, ResourceRow, ServiceSecretRow
 from app.storage.tokens import TokenMethods
 from app.storage.unique import UniqueOps
 from app.storage.wakeup import Wakeup
 
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 memberships = MembershipRow.__table__  # type: ignore[attr-defined]
+service_secrets = ServiceSecretRow.__table__  # type: ignore[attr-defined]
 
 _READ_COLUMNS = (
     resources.c.id,
@@ -334,6 +337,10 @@ def _key_value(value: Any) -> Any:
     return _aware(value) if isinstance(value, datetime) else value
 
 
+_REVISION = "SELECT version_num FROM alembic_version"
+_SECRET = sa.select(service_secrets.c.value).where(
+    service_secrets.c.name == sa.bindparam("secret_name")
+)
 _INSERT = resources.insert()
 _UPDATE = resources.update().where(resources.c.id == sa.bindparam("row_id"))
 _UPDATE_UNLESS_CHANGED = _UPDATE.where(resources.c.version == sa.bindparam("read_version"))
@@ -398,7 +405,7 @@ class SqlStore(TokenMethods, RequestLogMethods, EventLog):
                 timeout=pool_timeout,
             )
         )
-        self.lite = SqlitePool(engine) if self.sqlite else None
+        self.lite = SqlitePool(engine, timeout=pool_timeout) if self.sqlite else None
         self.wakeup = Wakeup(None if self.sqlite else engine)
 
     async def close(self) -> None:
@@ -446,3 +453,32 @@ class SqlStore(TokenMethods, RequestLogMethods, EventLog):
                 yield SqliteExecutor(self.lite)
         else:
             yield SqliteExecutor(self.lite)
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it was never migrated."""
+        try:
+            if self.pg is not None:
+                async with self.pg.connection() as connection:
+                    revision: str | None = await connection.fetchval(_REVISION)
+                    return revision
+            assert self.lite is not None
+            async with self.lite.connection() as connection:
+                rows = await connection.execute_fetchall(_REVISION)
+            found = list(rows)
+            return str(found[0][0]) if found else None
+        except (asyncpg.UndefinedTableError, sqlite3.OperationalError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
+                raise
+            return None
+
+    async def service_secret(self, name: str) -> str | None:
+        async with self.transaction(write=False) as tx:
+            rows = await tx.executor.rows(_SECRET, {"secret_name": name})
+        return str(rows[0]["value"]) if rows else None
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(connections in use, idle connections, requests waiting for one)."""
+        pool = self.pg or self.lite
+        assert pool is not None
+        size, idle = pool.size()
+        return size - idle, idle, pool.waiting

@@ -37,7 +37,7 @@ _PRAGMAS = (
 class SqlitePool:
     """A few aiosqlite connections to one database file, and the writers' queue."""
 
-    def __init__(self, engine: AsyncEngine, *, size: int = 4) -> None:
+    def __init__(self, engine: AsyncEngine, *, size: int = 4, timeout: float = 5.0) -> None:
         self.engine = engine
         database = make_url(engine.url).database or ":memory:"
         self._path = database
@@ -47,6 +47,9 @@ class SqlitePool:
         self._open = 0
         self._opening = asyncio.Lock()
         self.writers = asyncio.Lock()
+        self.timeout = timeout
+        self.waiting = 0
+        """Callers waiting for a connection (a gauge of ``/metrics``)."""
         self.compiled = Compiler(engine.dialect, result_processors=True)
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -66,7 +69,15 @@ class SqlitePool:
                     except BaseException:
                         self._open -= 1
                         raise
-        connection = await self._idle.get()
+        if self._idle.empty():
+            self.waiting += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    connection = await self._idle.get()
+            finally:
+                self.waiting -= 1
+        else:
+            connection = self._idle.get_nowait()
         try:
             yield connection
         finally:

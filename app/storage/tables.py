@@ -287,3 +287,13 @@ class WebhookAttemptRow(SQLModel, table=True):
     status: int | None = Field(default=None, sa_column=sa.Column(sa.Integer()))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
     duration_ms: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+
+
+class ServiceSecretRow(SQLModel, table=True):
+    """Secrets every process and replica of the service shares, made by a migration
+    (``cursor``: the HMAC key of RFC 9865 cursors, unless SCIM_CURSOR_SECRET is set)."""
+
+    __tablename__ = "service_secrets"
+
+    name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
