@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from app.scim import observed
+
 
 def client(user_agent: str | None) -> str:
     """Okta, Entra or other."""
@@ -21,7 +23,11 @@ def client(user_agent: str | None) -> str:
 
 
 def request_id(request: Request) -> str | None:
-    """The request id a middleware put in the scope, else the caller's X-Request-Id."""
+    """The request's id as the JSON request log and the request log row carry it
+    (``app.http.request_log``), else the caller's X-Request-Id."""
+    record = observed.current()
+    if record is not None:
+        return record.request_id
     found = request.scope.get("state", {}).get("request_id")
     if isinstance(found, str):
         return found

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.errors import error_response
 from app.http.metrics import Metrics
+from app.http.origin import client
 from app.logs import request_logger
 from app.scim import observed
 from app.scim.errors import InternalErrorException
@@ -43,16 +44,6 @@ def request_id(given: bytes | None) -> str:
     if given is not None and _REQUEST_ID.fullmatch(given):
         return given.decode()
     return os.urandom(16).hex()
-
-
-def client(user_agent: str) -> str:
-    """Which identity provider is calling, from its User-Agent."""
-    agent = user_agent.lower()
-    if "okta" in agent:
-        return "okta"
-    if "azure" in agent or "entra" in agent or "microsoft" in agent:
-        return "entra"
-    return "other"
 
 
 Route = tuple[str, tuple[str, str] | None]

@@ -177,8 +177,10 @@ def _run_steps(
     try:
         for index, (compiled, arguments) in enumerate(steps):
             cursor = connection.execute(compiled.sql, arguments)
+            changed = max(cursor.rowcount, 0)
+            cursor.close()  # a statement left open would refuse the COMMIT
             if index == 0:
-                first = max(cursor.rowcount, 0)
+                first = changed
                 if guarded and not first:
                     break
     except BaseException:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 import pytest
 
 from app.cli import main
 from tests.conftest import CreateUser
+
+
+def _events(out: str) -> list[dict[str, Any]]:
+    """The lines ``tail`` printed: the in-process app's JSON request log shares stdout."""
+    lines = [orjson.loads(line) for line in out.splitlines()]
+    return [line for line in lines if "level" not in line]
 
 
 @pytest.fixture
@@ -23,9 +30,9 @@ async def test_tail_from_a_position_prints_one_json_line_per_event(
     for name in ("a", "b", "c"):
         await create_user(name)
     code = await asyncio.to_thread(main, ["events", "tail", "--from", "1", "--limit", "2"])
-    lines = capsys.readouterr().out.splitlines()
+    printed = _events(capsys.readouterr().out)
     assert code == 0
-    assert [orjson.loads(line)["sequence"] for line in lines] == [2, 3]
+    assert [event["sequence"] for event in printed] == [2, 3]
 
 
 async def test_tail_prints_what_commits_after_it_started(
@@ -36,8 +43,8 @@ async def test_tail_prints_what_commits_after_it_started(
     await asyncio.sleep(1.0)
     await create_user("after")
     assert await tail == 0
-    [line] = capsys.readouterr().out.splitlines()
-    assert orjson.loads(line)["resource"]["userName"] == "after"
+    [event] = _events(capsys.readouterr().out)
+    assert event["resource"]["userName"] == "after"
 
 
 async def test_prune_keeps_recent_events(

@@ -80,7 +80,7 @@ async def test_a_cli_token_is_logged_by_its_name(make_app: MakeApp, lines: Lines
 async def test_client_is_read_from_the_user_agent(logged: httpx.AsyncClient, lines: Lines) -> None:
     await logged.get("/scim/v2/Users", headers={"User-Agent": "Okta SCIM Client 1.0.0"})
     (line,) = requests(lines())
-    assert line["client"] == "okta"
+    assert line["client"] == "Okta"
 
 
 @pytest.mark.parametrize(
