@@ -323,3 +323,14 @@ def bulk_users(app: FastAPI) -> BulkUsers:
         return [str(row["id"]) for row in rows]
 
     return insert
+
+
+def printed(out: str) -> str:
+    """What a command printed to stdout, without the JSON request log lines that the
+    in-process app of the same test writes there too (``app.logs``)."""
+    kept = []
+    for line in out.splitlines(keepends=True):
+        if line.startswith("{") and '"level":' in line and '"timestamp":' in line:
+            continue
+        kept.append(line)
+    return "".join(kept)

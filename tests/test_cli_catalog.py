@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.cli import main
-from tests.conftest import MakeApp, client_for
+from tests.conftest import MakeApp, client_for, printed
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def governed_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
-    return code, out, err
+    return code, printed(out), err
 
 
 async def _run_async(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,9 +20,25 @@ from app.storage.tables import RequestLogRow, ResourceRow
 request_log = RequestLogRow.__table__  # type: ignore[attr-defined]
 resources = ResourceRow.__table__  # type: ignore[attr-defined]
 
-_INSERT = request_log.insert()
 _PRUNE = request_log.delete().where(request_log.c.time < sa.bindparam("before"))
 _FIELDS = [f.name for f in dataclasses.fields(LoggedRequest)]
+
+
+_COLUMNS = ["id", *_FIELDS]
+
+
+@lru_cache(maxsize=256)
+def _insert_many(count: int) -> Any:
+    """One INSERT of ``count`` rows, their values bound as ``<column>_<row>``: a batch of
+    the request log is one round trip, and its statement is built once per size."""
+    rows = [
+        {
+            column: sa.bindparam(f"{column}_{i}", type_=request_log.c[column].type)
+            for column in _COLUMNS
+        }
+        for i in range(count)
+    ]
+    return request_log.insert().values(rows)
 
 
 def _row(entry: LoggedRequest) -> dict[str, Any]:
@@ -78,9 +95,13 @@ class RequestLogMethods:
     async def write_request_log(self, rows: Sequence[LoggedRequest]) -> None:
         if not rows:
             return
-        async with self.transaction(write=True, single=len(rows) == 1) as tx:
-            for entry in rows:
-                await tx.executor.execute(_INSERT, _row(entry))
+        values = {
+            f"{column}_{i}": value
+            for i, entry in enumerate(rows)
+            for column, value in _row(entry).items()
+        }
+        async with self.transaction(write=True, single=True) as tx:
+            await tx.executor.execute(_insert_many(len(rows)), values)
 
     async def prune_request_log(self, before: datetime) -> int:
         async with self.transaction(write=True, single=True) as tx:

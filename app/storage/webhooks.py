@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +38,38 @@ def _last(table: Any) -> Any:
 
 
 _CANDIDATE = endpoints.alias("candidate")
+
+
+@lru_cache(maxsize=8)
+def _claim(sqlite: bool, limit: int) -> Any:
+    """Lease up to ``limit`` due endpoints that have events to deliver. Built once (its
+    values are binds): the delivery loop claims after commits, and compiling the statement
+    each time cost more than running it."""
+    c = _CANDIDATE
+    now = sa.bindparam("now", type_=endpoints.c.lease_until.type)
+    owner = sa.bindparam("owner", type_=endpoints.c.lease_owner.type)
+    candidates = (
+        sa.select(c.c.id)
+        .where(
+            c.c.state == ACTIVE,
+            sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
+            sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
+            c.c.position < _last(c),
+        )
+        .order_by(c.c.created)
+        .limit(limit)
+    )
+    if not sqlite:
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        endpoints.update()
+        .where(endpoints.c.id.in_(candidates.scalar_subquery()))
+        .values(
+            lease_owner=owner,
+            lease_until=sa.bindparam("until", type_=endpoints.c.lease_until.type),
+        )
+        .returning(*endpoints.c)
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -139,28 +172,9 @@ class SqlWebhooks:
 
     async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[Endpoint]:
         now = datetime.now(UTC)
-        c = _CANDIDATE
-        candidates = (
-            sa.select(c.c.id)
-            .where(
-                c.c.state == ACTIVE,
-                sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
-                sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
-                c.c.position < _last(c),
-            )
-            .order_by(c.c.created)
-            .limit(limit)
-        )
-        if not self.store.sqlite:
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            endpoints.update()
-            .where(endpoints.c.id.in_(candidates.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-            .returning(*endpoints.c)
-        )
+        values = {"now": now, "owner": owner, "until": now + timedelta(seconds=lease_seconds)}
         async with self.store.transaction(write=True) as tx:
-            rows = await tx.executor.rows(statement)
+            rows = await tx.executor.rows(_claim(self.store.sqlite, limit), values)
         return [_endpoint(row) for row in rows]
 
     def _lease(self) -> datetime:

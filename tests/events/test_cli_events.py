@@ -9,13 +9,11 @@ import orjson
 import pytest
 
 from app.cli import main
-from tests.conftest import CreateUser
+from tests.conftest import CreateUser, printed
 
 
 def _events(out: str) -> list[dict[str, Any]]:
-    """The lines ``tail`` printed: the in-process app's JSON request log shares stdout."""
-    lines = [orjson.loads(line) for line in out.splitlines()]
-    return [line for line in lines if "level" not in line]
+    return [orjson.loads(line) for line in printed(out).splitlines()]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.cli import main
-from tests.conftest import CreateUser
+from tests.conftest import CreateUser, printed
 from tests.events.webhooks import hooks
 
 
@@ -22,7 +22,7 @@ def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 async def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = await asyncio.to_thread(main, list(argv))
     out, err = capsys.readouterr()
-    return code, out, err
+    return code, printed(out), err
 
 
 async def test_add_prints_the_id_and_a_whsec_secret_once(

@@ -86,9 +86,9 @@ async def test_client_is_read_from_the_user_agent(logged: httpx.AsyncClient, lin
 @pytest.mark.parametrize(
     ("agent", "expected"),
     [
-        ("Okta SCIM Client 1.0.0", "okta"),
-        ("Azure AD SCIM Provisioning", "entra"),
-        ("Microsoft Entra ID Provisioning", "entra"),
+        ("Okta SCIM Client 1.0.0", "Okta"),
+        ("Azure AD SCIM Provisioning", "Entra"),
+        ("Microsoft Entra ID Provisioning", "Entra"),
         ("curl/8.5.0", "other"),
     ],
 )

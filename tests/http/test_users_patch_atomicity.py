@@ -126,12 +126,12 @@ async def test_patch_whose_row_changed_after_its_read_is_applied_on_the_locked_r
     unless_changed = SqlTransaction.update_unless_changed
     raced: list[int] = []
 
-    async def racing(self: SqlTransaction, *args: Any) -> Any:
+    async def racing(self: SqlTransaction, *args: Any, **kwargs: Any) -> Any:
         if not raced:  # another writer moves the version between this PATCH's read and write
             raced.append(
                 await self.executor.execute(sa.text("UPDATE resources SET version = version + 1"))
             )
-        return await unless_changed(self, *args)
+        return await unless_changed(self, *args, **kwargs)
 
     monkeypatch.setattr(SqlTransaction, "update_unless_changed", racing)
     response = await patch_user(user["id"], {"op": "replace", "path": "displayName", "value": "B"})
