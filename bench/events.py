@@ -87,6 +87,9 @@ def _service(url: str, work: Path, name: str, events: bool) -> Server:
         "SCIM_BOOTSTRAP_TOKEN": TOKEN,
         "SCIM_LOG_LEVEL": "warning",
         "SCIM_EVENTS": "on" if events else "off",
+        # The limiter runs (its cost is measured) but never refuses the bench's load.
+        "SCIM_RATE_LIMIT": "1000000/second",
+        "SCIM_MAX_IN_FLIGHT_PER_TENANT": "0",
     }
     argv = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return Server(
