@@ -10,8 +10,8 @@ than the request changed nothing (the service moves it on every change, RFC 7644
 and is marked so.
 
 Rows are written after the response, outside the request's transaction (so a failed
-write is logged too), by one background task in batches; what the request pays is a few
-appends. A failure to log never fails a request: it is one warning until logging works
+write is logged too), by one background task in batches (at most one write every 50 ms
+under load); what the request pays is a few appends. A failure to log never fails a request: it is one warning until logging works
 again. The same task deletes rows older than ``SCIM_REQUEST_LOG_DAYS`` once an hour.
 """
 
@@ -44,6 +44,8 @@ MAX_ANSWER = 64 * 1024
 """How much of a response the log reads (for detail, scimType, id and lastModified)."""
 QUEUE_SIZE = 10_000
 BATCH = 200
+BATCH_DELAY = 0.05
+"""Seconds the writer waits after a request before writing, to batch those that follow."""
 PRUNE_SECONDS = 3600.0
 _HEADER = b"x-request-id"
 _ENDPOINTS = {kind.endpoint.strip("/").lower(): kind.name for kind in KINDS.values()}
@@ -182,6 +184,9 @@ class RequestLogWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # Gather what arrives meanwhile: under load, one write per batch instead of
+            # one per request competes with the requests' own writes.
+            await asyncio.sleep(BATCH_DELAY)
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
