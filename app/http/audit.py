@@ -11,8 +11,9 @@ and is marked so.
 
 Rows are written after the response, outside the request's transaction (so a failed
 write is logged too), by one background task in batches (at most one write every 50 ms
-under load); what the request pays is a few appends. A failure to log never fails a request: it is one warning until logging works
-again. The same task deletes rows older than ``SCIM_REQUEST_LOG_DAYS`` once an hour.
+under load); what the request pays is a few appends. A failure to log never fails a
+request: it is one warning until logging works again. The same task deletes rows older
+than ``SCIM_REQUEST_LOG_DAYS`` once an hour.
 """
 
 from __future__ import annotations
