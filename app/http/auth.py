@@ -111,6 +111,20 @@ class Authenticator:
             return True
         return digest(token) in self._cache
 
+    def fresh(self, authorization: str) -> Principal | None:
+        """The principal when no lookup is needed (the bootstrap token, or a live token
+        checked less than ``CACHE_SECONDS`` ago); None otherwise, never an error."""
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        if self._bootstrap is not None and hmac.compare_digest(token.encode(), self._bootstrap):
+            return self._bootstrap_principal
+        cached = self._cache.get(digest(token))
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1] if time.time() < cached[2] else None
+        return None
+
     async def principal(self, authorization: str | None) -> Principal:
         token = _bearer(authorization)
         if self._bootstrap is not None and hmac.compare_digest(token.encode(), self._bootstrap):

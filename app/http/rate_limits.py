@@ -34,7 +34,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from scim2_models import SCIMException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.http.auth import Authenticator, remember, state_of
+from app.http.auth import Authenticator, Principal, remember, state_of
 from app.http.errors import error_response
 from app.scim.errors import TooManyRequestsException
 
@@ -197,6 +197,19 @@ class RateLimits:
         if authorization is None:
             await self.app(scope, receive, send)
             return
+        principal = self.authenticator.fresh(authorization)
+        if principal is None:
+            principal = await self._authenticate(scope, receive, send, authorization)
+            if principal is None:
+                return
+        remember(scope, principal)
+        await self._within_tenant(principal.tenant, scope, receive, send)
+
+    async def _authenticate(
+        self, scope: Scope, receive: Receive, send: Send, authorization: str
+    ) -> Principal | None:
+        """The principal of a token that needs a lookup, or None once the request has been
+        answered: 429 for an address over the failure limit, else the app's own 401."""
         client = scope.get("client")
         address = client[0] if client else "unknown"
         if not self.authenticator.known(authorization):
@@ -205,16 +218,14 @@ class RateLimits:
                 detail = "too many failed authentications from this address"
                 headers = _item_headers("auth", self.limiter.failure_item, wait)
                 await _refuse(scope, receive, send, detail, headers)
-                return
+                return None
         try:
-            principal = await self.authenticator.principal(authorization)
+            return await self.authenticator.principal(authorization)
         except SCIMException as exc:
             state_of(scope)["auth_error"] = exc
             await self.limiter.failed(address)
             await self.app(scope, receive, send)
-            return
-        remember(scope, principal)
-        await self._within_tenant(principal.tenant, scope, receive, send)
+            return None
 
     async def _within_tenant(self, tenant: str, scope: Scope, receive: Receive, send: Send) -> None:
         running = self.in_flight.get(tenant, 0)
