@@ -131,6 +131,9 @@ def _schema(file: str, document: dict[str, Any]) -> _Schema:
     if not isinstance(attributes, list) or not attributes:
         raise SchemaConfigError(f"{file}: {urn}: attributes must list one or more attributes")
     _check_attributes(file, urn, attributes)
+    if not document.get("name"):
+        # Optional in RFC 7643 §7; scim2-models names the model class after it.
+        document = {**document, "name": urn.rsplit(":", 1)[-1]}
     try:
         schema = Schema.model_validate(document)
     except ValidationError as exc:
@@ -138,6 +141,14 @@ def _schema(file: str, document: dict[str, Any]) -> _Schema:
         where = _where(document, tuple(error["loc"]))
         raise SchemaConfigError(f"{file}: {urn}: {where}: {error['msg']}") from None
     return _Schema(file, schema, schema_spec(schema, configured=True))
+
+
+def _built(file: str, found: _Schema, build: Any) -> Any:
+    """The model scim2-models builds from a schema; its refusal is one line too."""
+    try:
+        return build(found.schema)
+    except (ValueError, TypeError) as exc:
+        raise SchemaConfigError(f"{file}: {found.spec.urn}: {exc}") from None
 
 
 def _extensions(
@@ -164,7 +175,7 @@ def _extensions(
             )
         model = known.get(found.spec.urn.lower())
         if model is None:
-            model = Extension.from_schema(found.schema)
+            model = _built(file, found, Extension.from_schema)
             known[found.spec.urn.lower()] = model
         out.append((model, found.spec, bool(item.get("required"))))
     return out
@@ -181,7 +192,7 @@ def _new_kind(file: str, document: dict[str, Any], schemas: dict[str, _Schema]) 
         raise SchemaConfigError(
             f"{file}: {name}: schema {core!r} is not defined by a Schema document of SCIM_SCHEMAS"
         )
-    model: type[Resource[Any]] = Resource.from_schema(found.schema)
+    model: type[Resource[Any]] = _built(file, found, Resource.from_schema)
     display = found.spec.attributes.get("displayname")
     assigns = document.get("x-assigns")
     return ResourceKind(

@@ -206,3 +206,18 @@ async def test_filter_on_a_write_only_attribute_is_400(custom: httpx.AsyncClient
     await _create(custom, _user(doorPin="1234"))
     listed = await custom.get("/scim/v2/Users", params={"filter": f'{ACME}:doorPin eq "1234"'})
     assert_scim_error(listed, 400, "invalidFilter")
+
+
+async def test_case_exact_attribute_filters_exactly(custom: httpx.AsyncClient) -> None:
+    created = await _create(custom, _user("a", badgeNumber="B-1"))
+    exact = await custom.get("/scim/v2/Users", params={"filter": f'{ACME}:badgeNumber eq "B-1"'})
+    folded = await custom.get("/scim/v2/Users", params={"filter": f'{ACME}:badgeNumber eq "b-1"'})
+    assert [r["id"] for r in exact.json()["Resources"]] == [created["id"]]
+    assert folded.json()["totalResults"] == 0
+
+
+async def test_case_exact_attribute_sorts_by_code_point(custom: httpx.AsyncClient) -> None:
+    for name, badge in (("a", "b"), ("b", "B"), ("c", "a")):
+        await _create(custom, _user(name, badgeNumber=badge))
+    listed = await custom.get("/scim/v2/Users", params={"sortBy": f"{ACME}:badgeNumber"})
+    assert [r[ACME]["badgeNumber"] for r in listed.json()["Resources"]] == ["B", "a", "b"]

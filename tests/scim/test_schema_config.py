@@ -105,3 +105,10 @@ def test_serve_with_a_bad_definition_prints_one_line_and_exits_1(tmp_path: Path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "attribute tag" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_schema_without_a_name_is_named_after_its_urn(tmp_path: Path) -> None:
+    document = _schema({"name": "tag", "type": "string"})
+    del document["name"]
+    path = _write(tmp_path, [document, _user_type(URN)])
+    assert load(str(path), BUILTIN).kinds["User"].extension(URN) is not None
