@@ -32,7 +32,9 @@ EVENTS = "events"
 """The change feed and webhooks."""
 METRICS = "metrics"
 """The Prometheus metrics endpoint."""
-SCOPES = frozenset({SCIM, EVENTS, METRICS})
+CATALOG = "catalog"
+"""Writing the catalogues the application publishes (Roles, Entitlements) over HTTP."""
+SCOPES = frozenset({SCIM, EVENTS, METRICS, CATALOG})
 
 CACHE_SECONDS = 1.0
 """How long a token lookup is remembered: a revoked token stops working within this."""
@@ -98,7 +100,8 @@ class Authenticator:
     def __init__(self, store: Store, bootstrap: str | None, default_tenant: str) -> None:
         self._store = store
         self._bootstrap = bootstrap.encode() if bootstrap else None
-        self._bootstrap_principal = Principal(default_tenant, BOOTSTRAP_NAME, SCOPES)
+        # The identity provider's token: everything but writing the application's catalogues.
+        self._bootstrap_principal = Principal(default_tenant, BOOTSTRAP_NAME, SCOPES - {CATALOG})
         self._cache: OrderedDict[str, tuple[float, Principal, float]] = OrderedDict()
         self._touched: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -124,6 +127,13 @@ class Authenticator:
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1] if time.time() < cached[2] else None
         return None
+
+    async def holds(self, authorization: str | None, scope: str) -> bool:
+        """Whether the caller's token is live and holds ``scope`` (never raises)."""
+        try:
+            return scope in (await self.principal(authorization)).scopes
+        except UnauthorizedException:
+            return False
 
     async def principal(self, authorization: str | None) -> Principal:
         token = _bearer(authorization)

@@ -57,13 +57,13 @@ def base_url(request: Request, settings: Settings, tenant: str | None = None) ->
     return f"{scope['scheme']}://{host}{scope.get('root_path', '')}{path}"
 
 
-async def caller(request: Request) -> RequestContext:
-    """The authenticated caller's context (401 without a valid bearer token).
+async def caller(request: Request, scope: str = SCIM) -> RequestContext:
+    """The authenticated caller's context (401 without a valid bearer token of ``scope``).
 
     With ``SCIM_TENANT_IN_PATH`` the URL names a tenant: a token of another tenant gets
     the very 401 an unknown token gets, so the URL reveals nothing about which exist.
     """
-    principal = await require_scope(request, SCIM)
+    principal = await require_scope(request, scope)
     settings = runtime(request).settings
     tenant = principal.tenant
     if settings.tenant_in_path and request.path_params.get("tenant") != tenant:

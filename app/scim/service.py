@@ -43,8 +43,12 @@ from app.scim.store import (
 from app.scim.text import catalog_row, issued_id, too_long
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """The time a write stamps on what it changes."""
     return datetime.now(UTC)
+
+
+_now = now
 
 
 def parse_id(ctx: RequestContext, kind: ResourceKind, resource_id: str) -> uuid.UUID:

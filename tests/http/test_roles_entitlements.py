@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.http.auth import CATALOG, digest
 from app.scim import catalog
 from tests.conftest import USER_SCHEMA, MakeApp, assert_scim_error, client_for, patch_payload
 
@@ -107,6 +108,40 @@ async def test_entitlement_type_is_the_name_of_its_resource_type(
 ) -> None:
     assert (await governed.get("/scim/v2/Licenses/pro")).json()["type"] == "License"
     assert (await governed.get("/scim/v2/Entitlements/reports")).json()["type"] == "Entitlement"
+
+
+@pytest.fixture
+async def catalog_writer(governed_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The application's own token: scope catalog only."""
+    store = governed_app.state.store
+    await store.create_token("app", digest("app-secret"), "default", [CATALOG])
+    async with client_for(governed_app, {"Authorization": "Bearer app-secret"}) as client:
+        yield client
+
+
+async def test_a_catalog_token_creates_replaces_and_deletes_an_entry(
+    catalog_writer: httpx.AsyncClient, governed: httpx.AsyncClient
+) -> None:
+    role = {"schemas": [ROLE], "id": "auditor", "displayName": "Auditor"}
+    created = await catalog_writer.post("/scim/v2/Roles", json=role)
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] == "auditor"
+    renamed = {"schemas": [ROLE], "displayName": "Auditor (read only)"}
+    replaced = await catalog_writer.put("/scim/v2/Roles/auditor", json=renamed)
+    assert replaced.status_code == 200, replaced.text
+    served = await governed.get("/scim/v2/Roles/auditor")
+    assert served.json()["displayName"] == "Auditor (read only)"
+    assert (await catalog_writer.delete("/scim/v2/Roles/auditor")).status_code == 204
+    assert_scim_error(await governed.get("/scim/v2/Roles/auditor"), 404)
+
+
+async def test_a_catalog_token_cannot_patch_an_entry(catalog_writer: httpx.AsyncClient) -> None:
+    body = patch_payload({"op": "replace", "path": "displayName", "value": "x"})
+    assert_scim_error(await catalog_writer.patch("/scim/v2/Roles/admin", json=body), 405)
+
+
+async def test_a_catalog_token_reads_no_users(catalog_writer: httpx.AsyncClient) -> None:
+    assert_scim_error(await catalog_writer.get("/scim/v2/Users"), 401)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from enum import Enum
 
@@ -9,10 +11,11 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from app.http import params
+from app.http.auth import CATALOG
 from app.http.deps import caller, json_body, runtime
 from app.http.openapi import patch_body, request_body, responses
 from app.http.responses import empty, scim, scim_streamed
-from app.scim import service
+from app.scim import catalog, service
 from app.scim.context import RequestContext
 from app.scim.errors import MethodNotAllowedException
 from app.scim.etag import etag, not_modified
@@ -55,14 +58,60 @@ async def _streamed(
     return scim_streamed(head, kind.members or "", stream.batches(), etag=tag)
 
 
-def _writable(kind: ResourceKind) -> None:
-    """A catalogue (Okta Roles, Entitlements) is written by the application, never by a
-    SCIM client: 405, as for discovery endpoints (RFC 7644 §3.12)."""
-    if kind.catalog:
-        raise MethodNotAllowedException(
-            detail=f"{kind.endpoint} is read-only: the application manages it "
-            "(python -m app catalog)"
-        )
+Handler = Callable[..., Awaitable[Response]]
+
+
+async def _catalog_writer(request: Request, kind: ResourceKind) -> RequestContext:
+    """The context of a caller whose token may write catalogues (scope ``catalog``); any
+    other caller gets 405, as for discovery endpoints (RFC 7644 §3.12)."""
+    authorization = request.headers.get("authorization")
+    if await runtime(request).authenticator.holds(authorization, CATALOG):
+        return await caller(request, CATALOG)
+    raise MethodNotAllowedException(
+        detail=f"{kind.endpoint} is read-only to identity providers: the application "
+        "manages it (python -m app catalog, or a token of scope catalog)"
+    )
+
+
+async def _catalog_put(
+    request: Request, kind: ResourceKind, writer: RequestContext, resource_id: str | None
+) -> Response:
+    body = await json_body(request)
+    if resource_id is not None and isinstance(body, dict):
+        body = {**body, "id": resource_id}
+    store = runtime(request).store
+    stored, new = await catalog.put(store, writer.tenant, kind, body, service.now())
+    created = new and resource_id is None
+    return _resource(writer, kind, stored, status_code=201 if created else 200)
+
+
+def _catalog_write(kind: ResourceKind) -> Callable[[Handler], Handler]:
+    """A catalogue (Okta Roles, Entitlements) is written by the application, with the CLI
+    or a token of scope ``catalog`` (POST or PUT an entry in its served form, with the
+    application's own id; DELETE it); the write handlers of other kinds are kept as they are.
+    """
+
+    def catalog_aware(handler: Handler) -> Handler:
+        if not kind.catalog:
+            return handler
+
+        @functools.wraps(handler)
+        async def write(request: Request, resource_id: str | None = None) -> Response:
+            writer = await _catalog_writer(request, kind)
+            if handler.__name__ == "delete":
+                assert resource_id is not None
+                store = runtime(request).store
+                await catalog.remove(store, writer.tenant, kind, resource_id, service.now())
+                return empty(204)
+            if handler.__name__ == "patch":
+                raise MethodNotAllowedException(
+                    detail=f"{kind.endpoint} entries are replaced whole with PUT, not patched"
+                )
+            return await _catalog_put(request, kind, writer, resource_id)
+
+        return write
+
+    return catalog_aware
 
 
 def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
@@ -81,8 +130,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         openapi_extra={**request_body(kind), **params.documented(*params.PROJECTION)},
         responses=responses(kind, 201),
     )
+    @_catalog_write(kind)
     async def create(request: Request) -> Response:
-        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         stored = await service.create(store, ctx, kind, await json_body(request))
         return _resource(ctx, kind, stored, status_code=201, projection=params.projection(request))
@@ -131,8 +180,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         },
         responses=responses(kind, 200),
     )
+    @_catalog_write(kind)
     async def replace(request: Request, resource_id: str) -> Response:
-        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         body, if_match = await json_body(request), params.header(request, params.IF_MATCH)
         stored = await service.replace(store, ctx, kind, resource_id, body, if_match)
@@ -151,8 +200,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
             **({204: {"description": "Patched"}} if kind.members else {}),
         },
     )
+    @_catalog_write(kind)
     async def patch(request: Request, resource_id: str) -> Response:
-        _writable(kind)
         ctx, built = await caller(request), runtime(request)
         settings, projection = built.settings, params.projection(request)
         # RFC 7644 §3.5.2: a 200 carries the entire resource (subject to attributes), so a
@@ -182,8 +231,8 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
         openapi_extra=params.documented(params.IF_MATCH),
         responses=responses(kind, 204),
     )
+    @_catalog_write(kind)
     async def delete(request: Request, resource_id: str) -> Response:
-        _writable(kind)
         ctx, store = await caller(request), runtime(request).store
         if_match = params.header(request, params.IF_MATCH)
         await service.delete(store, ctx, kind, resource_id, if_match)
