@@ -65,6 +65,7 @@ class Receiver(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: Receiver
+    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -142,7 +143,19 @@ async def _paced_writes(base: str, rate: float, seconds: float) -> int:
     return made
 
 
+def _drained(receiver: Receiver, limit: float = 120.0) -> float:
+    """Wait until deliveries stop arriving (the backlog of the cost runs is delivered);
+    the seconds it took."""
+    began, seen = time.monotonic(), -1
+    while receiver.count != seen and time.monotonic() - began < limit:
+        seen = receiver.count
+        time.sleep(1.0)
+    return time.monotonic() - began
+
+
 def _lag(server: Server, receiver: Receiver, seconds: float) -> list[float]:
+    waited = _drained(receiver)
+    print(f"backlog of the cost runs delivered {waited:.0f} s after them", flush=True)
     receiver.arrivals.clear()
     receiver.recording = True
     made = asyncio.run(_paced_writes(server.base_url, 100.0, seconds))

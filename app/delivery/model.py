@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -85,10 +86,10 @@ class WebhookStore(Protocol):
         process holds an unexpired lease on (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
 
     async def advance(
-        self, endpoint_id: uuid.UUID, owner: str, position: int, attempt: Attempt | None
+        self, endpoint_id: uuid.UUID, owner: str, position: int, attempts: Sequence[Attempt] = ()
     ) -> bool:
-        """Move the position on (after a 2xx, or past events it does not want) and record
-        the attempt, if any; False when ``owner`` no longer holds the lease."""
+        """Move the position on (after 2xx, or past events it does not want) and record
+        the successful attempts; False when ``owner`` no longer holds the lease."""
 
     async def fail(self, endpoint_id: uuid.UUID, owner: str, failure: Failure) -> bool:
         """Record a failed attempt and when to try again; False without the lease."""

@@ -11,6 +11,7 @@ passes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,7 +168,7 @@ class SqlWebhooks:
         return datetime.now(UTC) + timedelta(seconds=self.lease_seconds)
 
     async def advance(
-        self, endpoint_id: uuid.UUID, owner: str, position: int, attempt: Attempt | None
+        self, endpoint_id: uuid.UUID, owner: str, position: int, attempts: Sequence[Attempt] = ()
     ) -> bool:
         statement = _held(endpoint_id, owner).values(
             position=position,
@@ -175,13 +176,14 @@ class SqlWebhooks:
             next_attempt=None,
             failing_since=None,
             lease_until=self._lease(),
-            **({"last_error": None} if attempt is not None else {}),
+            **({"last_error": None} if attempts else {}),
         )
         async with self.store.transaction(write=True) as tx:
             if not await tx.executor.execute(statement):
                 return False
-            if attempt is not None:
-                await tx.executor.execute(attempts_table.insert(), _attempt_row(attempt))
+            if attempts:
+                rows = [_attempt_row(a) for a in attempts]
+                await tx.executor.execute(attempts_table.insert().values(rows))
         return True
 
     async def fail(self, endpoint_id: uuid.UUID, owner: str, failure: Failure) -> bool:
