@@ -81,6 +81,9 @@ class WebhookStore(Protocol):
     async def replay(self, endpoint_id: uuid.UUID, position: int) -> bool:
         """Deliver again everything after ``position``; makes the endpoint active."""
 
+    async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
+        """The ids ``claim`` would take now, from one read (no lock, no write)."""
+
     async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[Endpoint]:
         """Lease active endpoints that are due and have events to deliver: none that another
         process holds an unexpired lease on (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""

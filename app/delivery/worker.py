@@ -125,6 +125,11 @@ class Deliverer:
             await self._idle()
 
     async def _start_drains(self) -> None:
+        """Claim (a write) only when a read finds a due endpoint no drain here serves:
+        commits wake this loop, and most find every endpoint already being drained."""
+        due = await self.hooks.due(self.owner, self.config.endpoints)
+        if all(endpoint_id in self._draining for endpoint_id in due):
+            return
         claimed = await self.hooks.claim(self.owner, self.config.lease, self.config.endpoints)
         for endpoint in claimed:
             if endpoint.id not in self._draining:
@@ -147,6 +152,8 @@ class Deliverer:
             for task in waits:
                 task.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
+        # Commits come in bursts: one look per ``DEBOUNCE_SECONDS`` serves them all.
+        await asyncio.sleep(DEBOUNCE_SECONDS)
 
     async def round(self) -> bool:
         """Claim due endpoints and drain each, waiting for all; whether any made progress
@@ -170,11 +177,18 @@ class Deliverer:
         """The bookkeeping of successes (position, attempts) is written once per batch of
         events or per ``FLUSH_SECONDS``, not per event: a crash in between redelivers the
         unrecorded ones, which at-least-once allows (the receiver has their ids)."""
-        book = _Book(endpoint.position)
+        book, lingered = _Book(endpoint.position), False
         while True:
             found = await self.feed.events_after(endpoint.tenant, book.position, self.config.batch)
+            if not found and not lingered:
+                # Caught up: wait for the next commit once before letting the endpoint go,
+                # so a steady stream of writes is served without claiming it again.
+                lingered = True
+                await self.hooks.wait_for_any(self.config.poll)
+                continue
             if not found:
                 return book.moved
+            lingered = False
             for event in found:
                 if wants(endpoint, event["type"]):
                     attempt = await self._deliver(endpoint, event)
@@ -267,6 +281,7 @@ class Deliverer:
         return Outcome(status, None, retry_after(retry, now), _ms(started))
 
 
+DEBOUNCE_SECONDS = 0.01
 FLUSH_SECONDS = 1.0
 FLUSH_EVENTS = 100
 

@@ -82,6 +82,23 @@ def _held(endpoint_id: uuid.UUID, owner: str) -> Any:
     return endpoints.update().where(endpoints.c.id == endpoint_id, endpoints.c.lease_owner == owner)
 
 
+def _candidates(owner: str, now: datetime, limit: int) -> Any:
+    """Active endpoints that are due, have events to deliver, and that no other worker
+    holds an unexpired lease on."""
+    c = _CANDIDATE
+    return (
+        sa.select(c.c.id)
+        .where(
+            c.c.state == ACTIVE,
+            sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
+            sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
+            c.c.position < _last(c),
+        )
+        .order_by(c.c.created)
+        .limit(limit)
+    )
+
+
 class SqlWebhooks:
     """Implements ``WebhookStore`` on the SqlStore's connections."""
 
@@ -138,20 +155,15 @@ class SqlWebhooks:
             failing_since=None,
         )
 
+    async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
+        """The endpoints ``claim`` would take now: one read, no lock, no write."""
+        async with self.store.transaction(write=False) as tx:
+            rows = await tx.executor.rows(_candidates(owner, datetime.now(UTC), limit))
+        return [row["id"] for row in rows]
+
     async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[Endpoint]:
         now = datetime.now(UTC)
-        c = _CANDIDATE
-        candidates = (
-            sa.select(c.c.id)
-            .where(
-                c.c.state == ACTIVE,
-                sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
-                sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
-                c.c.position < _last(c),
-            )
-            .order_by(c.c.created)
-            .limit(limit)
-        )
+        candidates = _candidates(owner, now, limit)
         if not self.store.sqlite:
             candidates = candidates.with_for_update(skip_locked=True)
         statement = (
