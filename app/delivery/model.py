@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,6 +106,10 @@ class WebhookStore(Protocol):
 
     async def wait_for_any(self, seconds: float) -> None:
         """Return when events may have committed in any tenant, or after ``seconds``."""
+
+    async def waiter(self) -> asyncio.Event:
+        """The event the next commit sets: take it BEFORE reading, wait on it after an
+        empty read, and no commit in between is missed."""
 
 
 def as_row(endpoint: Endpoint) -> dict[str, Any]:

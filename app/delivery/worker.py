@@ -179,12 +179,15 @@ class Deliverer:
         unrecorded ones, which at-least-once allows (the receiver has their ids)."""
         book, lingered = _Book(endpoint.position), False
         while True:
+            woken = await self.hooks.waiter()
             found = await self.feed.events_after(endpoint.tenant, book.position, self.config.batch)
             if not found and not lingered:
                 # Caught up: wait for the next commit once before letting the endpoint go,
                 # so a steady stream of writes is served without claiming it again.
                 lingered = True
-                await self.hooks.wait_for_any(self.config.poll)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.poll):
+                        await woken.wait()
                 continue
             if not found:
                 return book.moved

@@ -10,6 +10,7 @@ passes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -246,3 +247,6 @@ class SqlWebhooks:
 
     async def wait_for_any(self, seconds: float) -> None:
         await wait(await self.store.wakeup.waiter(), seconds)
+
+    async def waiter(self) -> asyncio.Event:
+        return await self.store.wakeup.waiter()
