@@ -1,5 +1,12 @@
 """The targets of the performance issue, as ratios of figures measured in the same run.
 
+Throughput targets compare capacity: requests per CPU-second of the server and its
+database (``per_cpu_s``, the inverse of CPU-ms/req). Each server is pinned to one core, so
+its req/s also depends on how much of that core and of wrk's core the machine's other
+processes took during its run, which on a shared 2-core machine varies by up to 2x from
+run to run; its CPU per request does not. The req/s ratio of the same runs is printed
+beside each verdict.
+
 A figure is named ``row.kind.metric`` (``svc.get.rps``: this service on PostgreSQL with
 fresh statistics, GET by id, requests per second) or ``section.name.metric`` for the
 groups and memory sections. Each check divides two figures (or, for tail latency, two
@@ -51,6 +58,8 @@ class Check:
     denominator: str
     at_least: float | None = None
     at_most: float | None = None
+    beside: tuple[str, str] | None = None
+    """Another (numerator, denominator) pair printed with the verdict, not judged."""
 
     def runs(self) -> set[tuple[str, str]]:
         """The (row, kind) pairs, or sections, whose figures this check reads."""
@@ -78,8 +87,15 @@ class Verdict:
 
 
 def _ratio(tag: str, row: str, kind: str, peer: str, at_least: float) -> Check:
-    label = f"{_on(row)}{SHORT[kind]}: req/s vs {ROWS[peer].split(' (')[0]}"
-    return Check(tag, label, f"{row}.{kind}.rps", f"{peer}.{kind}.rps", at_least=at_least)
+    label = f"{_on(row)}{SHORT[kind]}: capacity vs {ROWS[peer].split(' (')[0]}"
+    return Check(
+        tag,
+        label,
+        f"{row}.{kind}.per_cpu_s",
+        f"{peer}.{kind}.per_cpu_s",
+        at_least=at_least,
+        beside=(f"{row}.{kind}.rps", f"{peer}.{kind}.rps"),
+    )
 
 
 def _on(row: str) -> str:
@@ -196,7 +212,12 @@ def judge(
         runs = sorted(check.runs())
         bad = [f"{row}.{kind}" for row, kind in runs if errors.get((row, kind))]
         loud = [f"{row}.{kind}" for row, kind in runs if (row, kind) in disturbed]
-        notes = [f"errors in {', '.join(bad)}"] if bad else []
+        notes = []
+        if check.beside is not None:
+            top, bottom = (figures.get(name) for name in check.beside)
+            if top is not None and bottom:
+                notes.append(f"req/s {top / bottom:.2f}x")
+        notes += [f"errors in {', '.join(bad)}"] if bad else []
         notes += [f"noisy: {', '.join(loud)}"] if loud else []
         verdicts.append(Verdict(check, ratio, check.passes(ratio) and not bad, "; ".join(notes)))
     return verdicts

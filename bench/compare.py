@@ -311,6 +311,8 @@ class Bench:
             for kind, figures in kinds.items():
                 for metric in ("rps", "ms_per_req", "cpu_ms", "p50_ms", "p99_ms"):
                     flat[f"{row}.{kind}.{metric}"] = getattr(figures, metric)
+                if figures.cpu_ms:
+                    flat[f"{row}.{kind}.per_cpu_s"] = 1000 / figures.cpu_ms
         for section, parts in self.sections.items():
             for part, values in parts.items():
                 for metric, value in values.items():
