@@ -118,30 +118,35 @@ class Deliverer:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             self._kick.clear()
+            started = False
             try:
-                await self._start_drains()
+                started = await self._start_drains()
             except Exception:
                 logger.warning("claiming endpoints failed; retrying", exc_info=True)
-            await self._idle()
+            await self._idle(DEBOUNCE_SECONDS if started else IDLE_DEBOUNCE_SECONDS)
 
-    async def _start_drains(self) -> None:
+    async def _start_drains(self) -> bool:
         """Claim (a write) only when a read finds a due endpoint no drain here serves:
-        commits wake this loop, and most find every endpoint already being drained."""
+        commits wake this loop, and most find every endpoint already being drained (or
+        none at all). Whether a drain started."""
         due = await self.hooks.due(self.owner, self.config.endpoints)
         if all(endpoint_id in self._draining for endpoint_id in due):
-            return
+            return False
         claimed = await self.hooks.claim(self.owner, self.config.lease, self.config.endpoints)
+        started = False
         for endpoint in claimed:
             if endpoint.id not in self._draining:
                 task = asyncio.create_task(self._drain(endpoint))
                 self._draining[endpoint.id] = task
                 task.add_done_callback(functools.partial(self._drained, endpoint.id))
+                started = True
+        return started
 
     def _drained(self, key: uuid.UUID, _task: asyncio.Task[bool]) -> None:
         self._draining.pop(key, None)
         self._kick.set()
 
-    async def _idle(self) -> None:
+    async def _idle(self, debounce: float) -> None:
         waits = [
             asyncio.create_task(self.hooks.wait_for_any(self.config.poll)),
             asyncio.create_task(self._kick.wait()),
@@ -152,8 +157,10 @@ class Deliverer:
             for task in waits:
                 task.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
-        # Commits come in bursts: one look per ``DEBOUNCE_SECONDS`` serves them all.
-        await asyncio.sleep(DEBOUNCE_SECONDS)
+        # Commits come in bursts: one look per ``debounce`` serves them all. A look that
+        # found nothing to start waits longer: running drains follow their endpoints'
+        # commits themselves, so the loop only has to notice endpoints that went idle.
+        await asyncio.sleep(debounce)
 
     async def round(self) -> bool:
         """Claim due endpoints and drain each, waiting for all; whether any made progress
@@ -285,6 +292,7 @@ class Deliverer:
 
 
 DEBOUNCE_SECONDS = 0.01
+IDLE_DEBOUNCE_SECONDS = 0.1
 FLUSH_SECONDS = 1.0
 FLUSH_EVENTS = 100
 
