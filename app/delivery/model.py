@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -80,15 +82,18 @@ class WebhookStore(Protocol):
     async def replay(self, endpoint_id: uuid.UUID, position: int) -> bool:
         """Deliver again everything after ``position``; makes the endpoint active."""
 
+    async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
+        """The ids ``claim`` would take now, from one read (no lock, no write)."""
+
     async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[Endpoint]:
         """Lease active endpoints that are due and have events to deliver: none that another
         process holds an unexpired lease on (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
 
     async def advance(
-        self, endpoint_id: uuid.UUID, owner: str, position: int, attempt: Attempt | None
+        self, endpoint_id: uuid.UUID, owner: str, position: int, attempts: Sequence[Attempt] = ()
     ) -> bool:
-        """Move the position on (after a 2xx, or past events it does not want) and record
-        the attempt, if any; False when ``owner`` no longer holds the lease."""
+        """Move the position on (after 2xx, or past events it does not want) and record
+        the successful attempts; False when ``owner`` no longer holds the lease."""
 
     async def fail(self, endpoint_id: uuid.UUID, owner: str, failure: Failure) -> bool:
         """Record a failed attempt and when to try again; False without the lease."""
@@ -101,6 +106,10 @@ class WebhookStore(Protocol):
 
     async def wait_for_any(self, seconds: float) -> None:
         """Return when events may have committed in any tenant, or after ``seconds``."""
+
+    async def waiter(self) -> asyncio.Event:
+        """The event the next commit sets: take it BEFORE reading, wait on it after an
+        empty read, and no commit in between is missed."""
 
 
 def as_row(endpoint: Endpoint) -> dict[str, Any]:

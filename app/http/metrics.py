@@ -32,6 +32,8 @@ from prometheus_client import (
 from scim2_models import UnauthorizedException
 from starlette.responses import Response
 
+from app.delivery import metrics as delivery_metrics
+from app.http.auth import METRICS
 from app.http.errors import error_response
 
 METRICS_PATH = "/metrics"
@@ -123,7 +125,9 @@ class Metrics:
     def render(self) -> bytes:
         self.refresh_pool()
         if not self.multiprocess:
-            return generate_latest(self.registry)
+            # Webhook delivery keeps its metrics in a registry of its own (app.delivery);
+            # with several workers they are in the multiprocess files like the rest.
+            return generate_latest(self.registry) + delivery_metrics.exposition()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
@@ -141,15 +145,18 @@ class Metrics:
 
 
 def install(app: FastAPI, metrics: Metrics, token: str | None) -> None:
-    """``GET /metrics``; with ``SCIM_METRICS_TOKEN`` set, only for that bearer token."""
+    """``GET /metrics``; with ``SCIM_METRICS_TOKEN`` set, only for that bearer token or a
+    token of scope ``metrics`` (``token create --scope metrics``)."""
     expected = f"Bearer {token}".encode() if token else None
 
     @app.get(METRICS_PATH, include_in_schema=False)
     async def scrape(request: Request) -> Response:
         if expected is not None:
-            given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                return _unauthorized()
+            authorization = request.headers.get("authorization", "")
+            if not hmac.compare_digest(authorization.encode(), expected):
+                authenticator = request.app.state.runtime.authenticator
+                if not await authenticator.holds(authorization, METRICS):
+                    return _unauthorized()
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

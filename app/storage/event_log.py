@@ -31,10 +31,9 @@ class EventLog:
             return await outbox.after(tx.executor, tenant, after, limit, upto)
 
     async def event_bounds(self, tenant: str) -> tuple[int | None, int]:
-        """(oldest kept sequence or None, newest sequence) from one snapshot."""
-        async with self.transaction(write=False, snapshot=True) as tx:
-            oldest = await outbox.first_kept(tx.executor, tenant)
-            return oldest, await outbox.last(tx.executor, tenant)
+        """(oldest kept sequence or None, newest sequence), from one statement."""
+        async with self.transaction(write=False) as tx:
+            return await outbox.bounds(tx.executor, tenant)
 
     async def prune_events(self, before: datetime) -> int:
         async with self.transaction(write=True) as tx:

@@ -209,9 +209,15 @@ _RANGE = (
     .limit(sa.bindparam("limit"))
 )
 _LAST = sa.select(sequences.c.last).where(sequences.c.tenant == sa.bindparam("tenant"))
-_FIRST = sa.select(sa.func.min(events.c.sequence).label("first")).where(
-    events.c.tenant == sa.bindparam("tenant")
+_BOUNDS = sa.select(
+    sa.select(sa.func.min(events.c.sequence))
+    .where(events.c.tenant == sa.bindparam("tenant"))
+    .scalar_subquery()
+    .label("first"),
+    _LAST.scalar_subquery().label("last"),
 )
+"""Both in ONE statement, so from one snapshot: under READ COMMITTED two statements could
+see a counter that moved after the events were read (a false "pruned")."""
 _PRUNE = events.delete().where(events.c.time < sa.bindparam("before"))
 _PRUNE_ATTEMPTS = attempts.delete().where(attempts.c.attempted < sa.bindparam("before"))
 
@@ -233,10 +239,11 @@ async def last(executor: Executor, tenant: str) -> int:
     return int(rows[0]["last"]) if rows else 0
 
 
-async def first_kept(executor: Executor, tenant: str) -> int | None:
-    rows = await executor.rows(_FIRST, {"tenant": tenant})
-    value = rows[0]["first"] if rows else None
-    return int(value) if value is not None else None
+async def bounds(executor: Executor, tenant: str) -> tuple[int | None, int]:
+    """(oldest kept sequence or None, newest sequence or 0)."""
+    row = (await executor.rows(_BOUNDS, {"tenant": tenant}))[0]
+    first, newest = row["first"], row["last"]
+    return (int(first) if first is not None else None), int(newest or 0)
 
 
 async def prune(executor: Executor, before: datetime) -> int:

@@ -10,7 +10,9 @@ passes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -46,27 +48,14 @@ def _claim(sqlite: bool, limit: int) -> Any:
     """Lease up to ``limit`` due endpoints that have events to deliver. Built once (its
     values are binds): the delivery loop claims after commits, and compiling the statement
     each time cost more than running it."""
-    c = _CANDIDATE
-    now = sa.bindparam("now", type_=endpoints.c.lease_until.type)
-    owner = sa.bindparam("owner", type_=endpoints.c.lease_owner.type)
-    candidates = (
-        sa.select(c.c.id)
-        .where(
-            c.c.state == ACTIVE,
-            sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
-            sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
-            c.c.position < _last(c),
-        )
-        .order_by(c.c.created)
-        .limit(limit)
-    )
+    candidates = _candidates(limit)
     if not sqlite:
         candidates = candidates.with_for_update(skip_locked=True)
     return (
         endpoints.update()
         .where(endpoints.c.id.in_(candidates.scalar_subquery()))
         .values(
-            lease_owner=owner,
+            lease_owner=sa.bindparam("owner", type_=endpoints.c.lease_owner.type),
             lease_until=sa.bindparam("until", type_=endpoints.c.lease_until.type),
         )
         .returning(*endpoints.c)
@@ -113,6 +102,26 @@ def _attempt_row(attempt: Attempt) -> dict[str, Any]:
 
 def _held(endpoint_id: uuid.UUID, owner: str) -> Any:
     return endpoints.update().where(endpoints.c.id == endpoint_id, endpoints.c.lease_owner == owner)
+
+
+@lru_cache(maxsize=8)
+def _candidates(limit: int) -> Any:
+    """Active endpoints that are due, have events to deliver, and that no other worker
+    holds an unexpired lease on (binds ``now`` and ``owner``)."""
+    c = _CANDIDATE
+    now = sa.bindparam("now", type_=endpoints.c.lease_until.type)
+    owner = sa.bindparam("owner", type_=endpoints.c.lease_owner.type)
+    return (
+        sa.select(c.c.id)
+        .where(
+            c.c.state == ACTIVE,
+            sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner),
+            sa.or_(c.c.next_attempt.is_(None), c.c.next_attempt <= now),
+            c.c.position < _last(c),
+        )
+        .order_by(c.c.created)
+        .limit(limit)
+    )
 
 
 class SqlWebhooks:
@@ -171,6 +180,13 @@ class SqlWebhooks:
             failing_since=None,
         )
 
+    async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
+        """The endpoints ``claim`` would take now: one read, no lock, no write."""
+        async with self.store.transaction(write=False) as tx:
+            values = {"now": datetime.now(UTC), "owner": owner}
+            rows = await tx.executor.rows(_candidates(limit), values)
+        return [row["id"] for row in rows]
+
     async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[Endpoint]:
         now = datetime.now(UTC)
         values = {"now": now, "owner": owner, "until": now + timedelta(seconds=lease_seconds)}
@@ -182,7 +198,7 @@ class SqlWebhooks:
         return datetime.now(UTC) + timedelta(seconds=self.lease_seconds)
 
     async def advance(
-        self, endpoint_id: uuid.UUID, owner: str, position: int, attempt: Attempt | None
+        self, endpoint_id: uuid.UUID, owner: str, position: int, attempts: Sequence[Attempt] = ()
     ) -> bool:
         statement = _held(endpoint_id, owner).values(
             position=position,
@@ -190,7 +206,7 @@ class SqlWebhooks:
             next_attempt=None,
             failing_since=None,
             lease_until=self._lease(),
-            **({"last_error": None} if attempt is not None else {}),
+            **({"last_error": None} if attempts else {}),
         )
         async with self.store.transaction(write=True) as tx:
             if not self.store.sqlite:
@@ -200,8 +216,9 @@ class SqlWebhooks:
                 await tx.executor.execute(_NO_FLUSH_WAIT)
             if not await tx.executor.execute(statement):
                 return False
-            if attempt is not None:
-                await tx.executor.execute(attempts_table.insert(), _attempt_row(attempt))
+            if attempts:
+                rows = [_attempt_row(a) for a in attempts]
+                await tx.executor.execute(attempts_table.insert().values(rows))
         return True
 
     async def fail(self, endpoint_id: uuid.UUID, owner: str, failure: Failure) -> bool:
@@ -252,3 +269,6 @@ class SqlWebhooks:
 
     async def wait_for_any(self, seconds: float) -> None:
         await wait(await self.store.wakeup.waiter(), seconds)
+
+    async def waiter(self) -> asyncio.Event:
+        return await self.store.wakeup.waiter()

@@ -37,6 +37,7 @@ class Follower:
 
     async def poll(self) -> None:
         response = await self.client.get("/events", params={"after": self.position, "limit": 1000})
+        assert response.status_code == 200, response.text
         page = response.json()
         for event in page["events"]:
             assert event["sequence"] == self.position + 1, "a gap or a repeat"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.http.auth import METRICS, SCIM, digest
 from tests.conftest import MakeApp, client_for, patch_payload, user_payload
 
 
@@ -97,3 +98,18 @@ async def test_metrics_token_is_required_when_set(make_app: MakeApp) -> None:
 async def test_metrics_need_no_token_by_default(make_app: MakeApp) -> None:
     async with client_for(make_app(), headers={}) as c:
         assert (await c.get("/metrics")).status_code == 200
+
+
+async def test_a_token_of_scope_metrics_may_scrape(make_app: MakeApp) -> None:
+    app = make_app(metrics_token="scrape-me")
+    await app.state.store.create_token("prometheus", digest("prom-secret"), "default", [METRICS])
+    await app.state.store.create_token("okta", digest("okta-secret"), "default", [SCIM])
+    async with client_for(app, headers={}) as c:
+        scoped = await c.get("/metrics", headers={"Authorization": "Bearer prom-secret"})
+        other = await c.get("/metrics", headers={"Authorization": "Bearer okta-secret"})
+    assert (scoped.status_code, other.status_code) == (200, 401)
+
+
+async def test_webhook_delivery_metrics_are_served(client: httpx.AsyncClient) -> None:
+    found = await scrape(client)
+    assert "scim_webhook_delivery_lag_seconds_count" in found
