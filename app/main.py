@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         pool_timeout=settings.db_pool_timeout_seconds,
+        pooler=settings.db_pooler == "transaction",
     )
     measured = metrics.Metrics(store.pool_stats)
     readiness = health.Readiness(

@@ -274,6 +274,7 @@ class SqlStore:
         pool_size: int = 20,
         statement_timeout_ms: int = 30_000,
         pool_timeout: float = 5.0,
+        pooler: bool = False,
     ) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine.url)
@@ -286,6 +287,7 @@ class SqlStore:
                 pool_size=pool_size,
                 statement_timeout_ms=statement_timeout_ms,
                 timeout=pool_timeout,
+                pooler=pooler,
             )
         )
         self.lite = SqlitePool(engine, timeout=pool_timeout) if self.sqlite else None
