@@ -147,7 +147,8 @@ def add_arguments(serve_parser: argparse.ArgumentParser) -> None:
     )
     serve_parser.add_argument(
         "--proxy-headers",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="trust X-Forwarded-Proto/For from --forwarded-allow-ips (TLS at a proxy)",
     )
     serve_parser.add_argument(
