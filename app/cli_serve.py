@@ -118,7 +118,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     logs.configure(settings.log_level, settings.log_format)
-    announce(settings)
+    # A log line like every other the server writes (stdout, JSON by default).
+    logger.info("database: %s", dburl.masked(settings.database_url))
     check_schema(settings)
     workers = args.workers or settings.workers
     if workers > 1:
