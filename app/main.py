@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        pooler=settings.db_pooler == "transaction",
     )
     store = SqlStore(
         engine,
