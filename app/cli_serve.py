@@ -14,9 +14,11 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -102,27 +104,39 @@ def check_schema(settings: Settings) -> None:
     )
 
 
-def _metrics_directory() -> None:
-    """Several workers add up their metrics through files in one fresh directory."""
+def _metrics_directory() -> Path | None:
+    """Several workers add up their metrics through files in one fresh directory; the one
+    made here (returned) is removed when the server stops."""
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if configured:
         directory = Path(configured)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.db"):
             stale.unlink()
-        return
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="scim-metrics-")
+        return None
+    made = tempfile.mkdtemp(prefix="scim-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return Path(made)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     logs.configure(settings.log_level, settings.log_format)
-    announce(settings)
+    # A log line like every other the server writes (stdout, JSON by default).
+    logger.info("database: %s", dburl.masked(settings.database_url))
     check_schema(settings)
     workers = args.workers or settings.workers
-    if workers > 1:
-        _metrics_directory()
+    made = _metrics_directory() if workers > 1 else None
+    try:
+        _run(uvicorn, args, settings, workers)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+    return 0
+
+
+def _run(uvicorn: Any, args: argparse.Namespace, settings: Settings, workers: int) -> None:
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -138,7 +152,6 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,  # app.http.request_log writes one line per request
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    return 0
 
 
 def add_arguments(serve_parser: argparse.ArgumentParser) -> None:
@@ -147,7 +160,8 @@ def add_arguments(serve_parser: argparse.ArgumentParser) -> None:
     )
     serve_parser.add_argument(
         "--proxy-headers",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="trust X-Forwarded-Proto/For from --forwarded-allow-ips (TLS at a proxy)",
     )
     serve_parser.add_argument(

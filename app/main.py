@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        pooler=settings.db_pooler == "transaction",
     )
     store = SqlStore(
         engine,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_timeout_ms=settings.db_statement_timeout_ms,
         events=settings.events,
         pool_timeout=settings.db_pool_timeout_seconds,
+        pooler=settings.db_pooler == "transaction",
     )
     measured = metrics.Metrics(store.pool_stats)
     readiness = health.Readiness(

@@ -184,6 +184,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait for a database connection (connect or pool); then 503.",
     )
+    db_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description="transaction: behind PgBouncer in transaction mode (asyncpg's statement "
+        "cache off, no session settings at connect: set statement_timeout on the role).",
+    )
     readyz_checks_db: bool = Field(
         default=True, description="GET /readyz checks the database (and its schema)."
     )

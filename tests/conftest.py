@@ -33,6 +33,9 @@ PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BASE = "https://scim.test/scim/v2"
 
 POSTGRES_URL = os.environ.get("SCIM_TEST_POSTGRES_URL")
+PGBOUNCER_URL = os.environ.get("SCIM_TEST_PGBOUNCER_URL")
+"""The PostgreSQL test database through PgBouncer in transaction mode: when set, the apps
+under test reach PostgreSQL through it (SCIM_DB_POOLER=transaction); fixtures go direct."""
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
@@ -118,6 +121,8 @@ async def make_app(database_url: str) -> AsyncIterator[MakeApp]:
             "rate_limit": "100000/second",
             "max_in_flight_per_tenant": 0,
         }
+        if PGBOUNCER_URL and database_url == POSTGRES_URL:
+            values.update(database_url=PGBOUNCER_URL, db_pooler="transaction")
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         built.append(app)

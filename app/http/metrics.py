@@ -92,6 +92,7 @@ class Metrics:
             **live,  # type: ignore[arg-type]
         )
         self._children: dict[tuple[str, str, int], Callable[[float], None]] = {}
+        self._counted: dict[tuple[str, str, str], Callable[[], None]] = {}
 
     def observe(
         self,
@@ -110,7 +111,11 @@ class Metrics:
         observe(seconds)
         if operation is not None:
             outcome = "success" if status < 400 else str(status)
-            self.operations.labels(operation[0], operation[1], outcome).inc()
+            counted = (operation[0], operation[1], outcome)
+            inc = self._counted.get(counted)
+            if inc is None:
+                inc = self._counted[counted] = self.operations.labels(*counted).inc
+            inc()
         for name in tolerances:
             self.tolerances.labels(name).inc()
 

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http.errors import error_response
 from app.http.metrics import Metrics
 from app.http.origin import client
-from app.logs import request_logger
+from app.logs import request_writer
 from app.scim import observed
 from app.scim.errors import InternalErrorException
 from app.scim.resources import BUILTIN, ResourceKind
@@ -69,8 +69,8 @@ class RequestLog:
         self.app = app
         self.metrics = metrics
         self._names = {kind.name.lower(): kind.name for kind in kinds}
-        self.log = request_logger()
-        self.debug = self.log.is_enabled_for(logging.DEBUG)
+        self.log = request_writer()
+        self.debug = self.log.enabled(logging.DEBUG)
         self._routes: dict[Any, Route] | None = None
         self._clients: dict[bytes, str] = {}
 
@@ -168,12 +168,10 @@ class RequestLog:
             fields["scimType"] = record.scim_type
         if failure is not None:
             fields["error"] = type(failure).__name__
-            self.log.error("request", **fields, exc_info=failure)
+            self.log.write(logging.ERROR, fields, failure)
         elif status >= 500:
             fields["error"] = record.error
             fields["cause"] = record.cause
-            self.log.warning("request", **fields)
-        elif probe:
-            self.log.debug("request", **fields)
+            self.log.write(logging.WARNING, fields)
         else:
-            self.log.info("request", **fields)
+            self.log.write(logging.DEBUG if probe else logging.INFO, fields)

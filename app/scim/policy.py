@@ -1,8 +1,9 @@
 """What Okta and Entra send that a strict reading of RFC 7643/7644 would refuse.
 
 Each tolerance is a small function applied to the raw payload before scim2-models
-validates it, logged at debug level with its name, and proven by the test named in its
-docstring.
+validates it, logged at debug level with its name, noted on the request's record
+(``app.scim.observed``: the request log line, ``scim_tolerances_total``), and proven by
+the test named in its docstring.
 """
 
 from __future__ import annotations

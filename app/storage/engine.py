@@ -8,6 +8,7 @@ from the sqlite3 driver so BEGIN, SAVEPOINT and ROLLBACK do what they say; Postg
 bounded pool and a statement timeout; both read and write JSON with orjson.
 """
 
+import uuid
 from typing import Any
 
 import orjson
@@ -45,19 +46,29 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _statement_name() -> str:
+    return f"__scim_{uuid.uuid4().hex}__"
+
+
 def create_engine(
-    url: str, *, pool_size: int = 20, statement_timeout_ms: int = 30_000
+    url: str, *, pool_size: int = 20, statement_timeout_ms: int = 30_000, pooler: bool = False
 ) -> AsyncEngine:
-    """Build the engine for ``url``; the only place that knows per-backend connection setup."""
+    """Build the engine for ``url``; the only place that knows per-backend connection setup.
+
+    ``pooler`` (PgBouncer in transaction mode): no startup settings, which PgBouncer
+    refuses, and prepared statements uncached and uniquely named (SQLAlchemy's advice), as
+    consecutive transactions may run on different server connections."""
     codecs: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **codecs)
         _install_sqlite_hooks(engine)
         return engine
+    connect: dict[str, Any] = {"server_settings": {"statement_timeout": str(statement_timeout_ms)}}
+    if pooler:
+        connect = {
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        }
     return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        connect_args={"server_settings": {"statement_timeout": str(statement_timeout_ms)}},
-        **codecs,
+        url, pool_size=pool_size, max_overflow=0, connect_args=connect, **codecs
     )

@@ -52,9 +52,19 @@ class PgPool:
     """The process's asyncpg pool and the compiled form of each statement it runs."""
 
     def __init__(
-        self, engine: AsyncEngine, *, pool_size: int, statement_timeout_ms: int, timeout: float
+        self,
+        engine: AsyncEngine,
+        *,
+        pool_size: int,
+        statement_timeout_ms: int,
+        timeout: float,
+        pooler: bool = False,
     ) -> None:
         self.engine = engine
+        self.pooler = pooler
+        """Behind PgBouncer in transaction mode: no prepared statement outlives its
+        statement (asyncpg's cache off) and no session setting is sent at connect
+        (PgBouncer refuses startup parameters such as statement_timeout)."""
         self.timeout = timeout
         self._pool_size = pool_size
         self._statement_timeout_ms = statement_timeout_ms
@@ -69,13 +79,14 @@ class PgPool:
             if self._pool is None:
                 _, options = self.engine.dialect.create_connect_args(self.engine.url)
                 cache = options.pop("prepared_statement_cache_size", 100)
+                session = {"statement_timeout": str(self._statement_timeout_ms)}
                 self._pool = await asyncpg.create_pool(
                     min_size=0,
                     max_size=self._pool_size,
                     connection_class=_Connection,
                     init=_codecs,
-                    statement_cache_size=cache,
-                    server_settings={"statement_timeout": str(self._statement_timeout_ms)},
+                    statement_cache_size=0 if self.pooler else cache,
+                    server_settings=None if self.pooler else session,
                     timeout=self.timeout,
                     **options,
                 )

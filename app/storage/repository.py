@@ -390,6 +390,7 @@ class SqlStore(TokenMethods, RequestLogMethods, EventLog):
         statement_timeout_ms: int = 30_000,
         pool_timeout: float = 5.0,
         events: bool = True,
+        pooler: bool = False,
     ) -> None:
         self.engine = engine
         self.events = events
@@ -403,6 +404,7 @@ class SqlStore(TokenMethods, RequestLogMethods, EventLog):
                 pool_size=pool_size,
                 statement_timeout_ms=statement_timeout_ms,
                 timeout=pool_timeout,
+                pooler=pooler,
             )
         )
         self.lite = SqlitePool(engine, timeout=pool_timeout) if self.sqlite else None
