@@ -113,6 +113,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(STOP_TIMEOUT)
 
 
+UNLIMITED = {"SCIM_RATE_LIMIT": "off", "SCIM_MAX_IN_FLIGHT_PER_TENANT": "0"}
+"""For tests of something else that send more at once than a tenant may by default
+(50 racing creates, 40 PATCHes at SIGTERM): the limits have tests of their own."""
+
+
 @contextmanager
 def serve(
     database_url: str,

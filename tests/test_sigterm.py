@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import patch_payload, user_payload
-from tests.live import LiveServer, live_database, serve
+from tests.live import UNLIMITED, LiveServer, live_database, serve
 
 BURST = 40
 
@@ -55,13 +55,13 @@ async def _burst(server: LiveServer, user_id: str) -> set[str]:
 def test_sigterm_during_patches_keeps_exactly_the_acknowledged_ones(
     sigterm_url: str, tmp_path: Path
 ) -> None:
-    with serve(sigterm_url, tmp_path / "first.log") as server:
+    with serve(sigterm_url, tmp_path / "first.log", env=UNLIMITED) as server:
         created = httpx.post(
             f"{server.base_url}/Users", json=user_payload(), headers=server.headers, timeout=10
         ).json()
         acknowledged = asyncio.run(_burst(server, created["id"]))
     assert 3 <= len(acknowledged) <= BURST
-    with serve(sigterm_url, tmp_path / "second.log") as again:
+    with serve(sigterm_url, tmp_path / "second.log", env=UNLIMITED) as again:
         stored = httpx.get(
             f"{again.base_url}/Users/{created['id']}", headers=again.headers, timeout=10
         ).json()
