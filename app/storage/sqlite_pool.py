@@ -49,13 +49,18 @@ class SqlitePool:
         self.writers = asyncio.Lock()
         self.timeout = timeout
         self.waiting = 0
+        self._closed = False
         """Callers waiting for a connection (a gauge of ``/metrics``)."""
         self.compiled = Compiler(engine.dialect, result_processors=True)
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self._path, isolation_level=None, timeout=30)
-        for pragma in _PRAGMAS:
-            await connection.execute(pragma)
+        try:
+            for pragma in _PRAGMAS:
+                await connection.execute(pragma)
+        except BaseException:  # cancelled at shutdown, say: the thread must still end
+            await asyncio.shield(connection.close())
+            raise
         return connection
 
     @asynccontextmanager
@@ -81,7 +86,11 @@ class SqlitePool:
         try:
             yield connection
         finally:
-            self._idle.put_nowait(connection)
+            if self._closed:  # given back after close() (a task ending at shutdown)
+                self._open -= 1
+                await asyncio.shield(connection.close())
+            else:
+                self._idle.put_nowait(connection)
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[aiosqlite.Connection]:
@@ -99,6 +108,7 @@ class SqlitePool:
         return self._open, self._idle.qsize()
 
     async def close(self) -> None:
+        self._closed = True
         while not self._idle.empty():
             await self._idle.get_nowait().close()
             self._open -= 1
