@@ -48,9 +48,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-_now = now
-
-
 def parse_id(ctx: RequestContext, kind: ResourceKind, resource_id: str) -> uuid.UUID:
     """Ids as this service writes them (``issued_id``); anything else names no resource (404).
     A catalogue's ids are the application's own, each naming one row (``catalog_row``)."""
@@ -147,11 +144,11 @@ async def create(
         # One statement: a new resource has no members and belongs to no group yet.
         emit = _created(ctx, kind) if store.events else None
         async with store.transaction(write=True, single=True) as tx:
-            return await tx.insert(ctx.tenant, kind, write, _now(), emit=emit)
+            return await tx.insert(ctx.tenant, kind, write, now(), emit=emit)
     async with store.transaction(write=True) as tx:
         if kind.assigned:
             write = await catalog.assigned(tx, ctx.tenant, kind, write)
-        stored = await tx.insert(ctx.tenant, kind, write, _now())
+        stored = await tx.insert(ctx.tenant, kind, write, now())
         change = MemberChange()
         if members is not None:
             change = await groups.write_members(tx, kind, ctx.tenant, stored.id, members, new=True)
@@ -159,7 +156,7 @@ async def create(
         if store.events:
             snap = _snap(kind, stored)
             made = [events.created(ctx, snap), *events.members(ctx, snap, change.added, ())]
-            await tx.emit(ctx.tenant, made, _now())
+            await tx.emit(ctx.tenant, made, now())
         return attached
 
 
@@ -235,7 +232,7 @@ async def replace(
             if kind.assigned:
                 write = await catalog.assigned(tx, ctx.tenant, kind, write)
             emit = _changed(store, ctx, kind, before, change)
-            current = await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
+            current = await tx.update(ctx.tenant, kind, current, write, now(), emit=emit)
         return (await relations.attach(tx, ctx, [kind], [current], relations.DEFAULT))[0]
 
 
@@ -295,7 +292,7 @@ async def patch_locked(
         return current
     if kind.assigned:
         write = await catalog.assigned(tx, ctx.tenant, kind, write)
-    return await tx.update(ctx.tenant, kind, current, write, _now(), emit=emit)
+    return await tx.update(ctx.tenant, kind, current, write, now(), emit=emit)
 
 
 async def _patch_unlocked(
@@ -324,9 +321,7 @@ async def _patch_unlocked(
         return (await relations.attach(tx, ctx, [kind], [current], wanted))[0]
     emit = _changed(store, ctx, kind, current, MemberChange())
     async with store.transaction(write=True, single=True) as tx:
-        updated = await tx.update_unless_changed(
-            ctx.tenant, kind, current, write, _now(), emit=emit
-        )
+        updated = await tx.update_unless_changed(ctx.tenant, kind, current, write, now(), emit=emit)
         return (
             None
             if updated is None
@@ -384,7 +379,7 @@ async def delete(
     async with store.transaction(write=True) as tx:
         if if_match is not None:
             await _locked(tx, ctx, kind, resource_id, if_match)
-        gone = await tx.delete(ctx.tenant, kind, parsed, _now())
+        gone = await tx.delete(ctx.tenant, kind, parsed, now())
         if gone is None:
             raise _not_found(kind, resource_id)
         if store.events:
@@ -393,7 +388,7 @@ async def delete(
             left = [(gone.resource.id, kind.name)]
             made = [e for g in gone.groups for e in events.members(ctx, _snap(GROUP, g), (), left)]
             made.append(events.deleted(ctx, _snap(kind, gone.resource)))
-            await tx.emit(ctx.tenant, made, _now())
+            await tx.emit(ctx.tenant, made, now())
 
 
 async def search(
