@@ -34,6 +34,7 @@ class Wakeup:
         self._listener: asyncpg.Connection | None = None
         self._failed_at = 0.0
         self._opening = asyncio.Lock()
+        self._closed = False
 
     def notify(self, *_args: Any) -> None:
         """Wake every current waiter (also asyncpg's listener callback)."""
@@ -46,25 +47,43 @@ class Wakeup:
         return self._event
 
     async def _listen(self) -> None:
-        if self._engine is None or (self._listener is not None and not self._listener.is_closed()):
+        if self._engine is None or self._closed or self._listening():
             return
         if time.monotonic() - self._failed_at < RETRY_SECONDS:
             return
         async with self._opening:
-            if self._listener is not None and not self._listener.is_closed():
+            if self._closed or self._listening():
                 return
             try:
-                _, options = self._engine.dialect.create_connect_args(self._engine.url)
-                options.pop("prepared_statement_cache_size", None)
-                connection = await asyncpg.connect(timeout=5, **options)
-                await connection.add_listener(self._channel, self.notify)
+                connection = await self._open()
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 self._failed_at = time.monotonic()
                 logger.warning("LISTEN %s failed (%s): polling only", self._channel, exc)
                 return
+            if self._closed:  # closed while it opened: nobody would close it later
+                connection.terminate()
+                return
             self._listener = connection
 
+    def _listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
+    async def _open(self) -> asyncpg.Connection:
+        """A connection listening on the channel, or none left open (also when cancelled)."""
+        assert self._engine is not None
+        _, options = self._engine.dialect.create_connect_args(self._engine.url)
+        options.pop("prepared_statement_cache_size", None)
+        connection = await asyncpg.connect(timeout=5, **options)
+        try:
+            await connection.add_listener(self._channel, self.notify)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
+
     async def close(self) -> None:
+        """Final: a waiter after this polls instead of listening."""
+        self._closed = True
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()
