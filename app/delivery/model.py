@@ -82,6 +82,9 @@ class WebhookStore(Protocol):
     async def replay(self, endpoint_id: uuid.UUID, position: int) -> bool:
         """Deliver again everything after ``position``; makes the endpoint active."""
 
+    async def any_active(self) -> bool:
+        """Whether any endpoint of any tenant is active (one indexed read)."""
+
     async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
         """The ids ``claim`` would take now, from one read (no lock, no write)."""
 

@@ -118,12 +118,23 @@ class Deliverer:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             self._kick.clear()
-            started = False
+            started, idle = False, False
             try:
                 started = await self._start_drains()
+                idle = not self._draining and not await self.hooks.any_active()
             except Exception:
                 logger.warning("claiming endpoints failed; retrying", exc_info=True)
-            await self._idle(DEBOUNCE_SECONDS if started else IDLE_DEBOUNCE_SECONDS)
+            if idle:
+                # No endpoint at all (most deployments): look again every ``poll`` without
+                # listening, or every commit of every process would wake this loop.
+                await self._rest()
+            else:
+                await self._idle(DEBOUNCE_SECONDS if started else IDLE_DEBOUNCE_SECONDS)
+
+    async def _rest(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.config.poll):
+                await self._kick.wait()
 
     async def _start_drains(self) -> bool:
         """Claim (a write) only when a read finds a due endpoint no drain here serves:

@@ -31,6 +31,9 @@ class Executor(Protocol):
     async def execute(self, statement: Any, params: Params = None) -> int:
         """Run a statement that changes rows; how many it changed."""
 
+    async def many(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement run for each of ``rows`` (all with the same keys) in one trip."""
+
     def stream(
         self, statement: Any, params: Params = None, batch: int = 5000
     ) -> AsyncIterator[Any]:
@@ -77,6 +80,16 @@ class PgExecutor:
             return _count(await self.connection.execute(compiled.sql, *arguments))
         async with self.pool.connection() as connection:
             return _count(await connection.execute(compiled.sql, *arguments))
+
+    async def many(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """asyncpg's ``executemany``: one prepared statement, the rows pipelined, atomic."""
+        compiled, _ = _prepared(self.pool.engine, self.pool.compiled, statement, rows[0])
+        arguments = [compiled.arguments(row) for row in rows]
+        if self.connection is not None:
+            await self.connection.executemany(compiled.sql, arguments)
+            return
+        async with self.pool.connection() as connection:
+            await connection.executemany(compiled.sql, arguments)
 
     async def stream(
         self, statement: Any, params: Params = None, batch: int = 5000
@@ -136,6 +149,9 @@ class SqliteExecutor:
             while rows := await cursor.fetchmany(batch):
                 for row in rows:
                     yield compiled.row(row)
+
+    async def many(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self.batch([(statement, row) for row in rows])
 
     async def batch(self, steps: Sequence[tuple[Any, Params]], *, guarded: bool = False) -> int:
         """Several writes in ONE trip to the connection's thread: in the open transaction,

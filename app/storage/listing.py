@@ -141,18 +141,25 @@ def _window(
     window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
     if not query.cursor_mode:
         if seek:
-            # The whole index key, tenant and type first: only a row comparison that starts
-            # at the index's first column bounds the index scan (otherwise it filters).
-            kind = query.kinds[0].name
-            after = sa.tuple_(resources.c.tenant, resources.c.resource_type, *parts) >= sa.tuple_(
-                _TENANT,
-                sa.literal(kind, sa.String()),
+            # The scope (an unfiltered list of one type) as two row comparisons over the
+            # index's whole key, tenant and type first: from the position to the last row
+            # of the tenant's type. With ``tenant = ..`` beside them, the index scan would
+            # start where the equality does (the tenant's first row) and filter its way to
+            # the position: a page at 100,000 walked 100,000 index entries.
+            scope = (resources.c.tenant, resources.c.resource_type)
+            bound = (_TENANT, sa.literal(query.kinds[0].name, sa.String()))
+            after = sa.tuple_(*scope, *parts) >= sa.tuple_(
+                *bound,
                 sa.bindparam("s0", type_=parts[0].type),
                 sa.bindparam("s1", type_=parts[1].type),
             )
-            where = sa.and_(where, after)
-        window = window.where(where).order_by(*order_by(key)).offset(_OFFSET)
-        return window.limit(_LIMIT).subquery("window")
+            where = sa.and_(after, sa.tuple_(*scope) <= sa.tuple_(*bound))
+            # Ordered by the index's whole key too: without the equalities the planner
+            # no longer knows tenant and type are constant, and would sort.
+            ordered = window.where(where).order_by(*scope, *order_by(key))
+        else:
+            ordered = window.where(where).order_by(*order_by(key))
+        return ordered.offset(_OFFSET).limit(_LIMIT).subquery("window")
     backwards = query.cursor is not None and query.cursor.backwards
     if query.cursor is not None:
         where = sa.and_(where, beyond(key, query.cursor.anchor, bind, backwards=backwards))

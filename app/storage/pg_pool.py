@@ -96,12 +96,15 @@ class PgPool:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; waiting longer than the pool timeout raises TimeoutError."""
         pool = self._pool or await self._open()
-        self.waiting += 1
-        try:
-            async with asyncio.timeout(self.timeout):
-                connection = await pool.acquire()
-        finally:
-            self.waiting -= 1
+        if pool.get_idle_size():  # one is free: no wait to bound (a timer costs ~10 µs)
+            connection = await pool.acquire()
+        else:
+            self.waiting += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    connection = await pool.acquire()
+            finally:
+                self.waiting -= 1
         try:
             yield connection
         finally:

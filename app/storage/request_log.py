@@ -7,7 +7,6 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -27,18 +26,11 @@ _FIELDS = [f.name for f in dataclasses.fields(LoggedRequest)]
 _COLUMNS = ["id", *_FIELDS]
 
 
-@lru_cache(maxsize=256)
-def _insert_many(count: int) -> Any:
-    """One INSERT of ``count`` rows, their values bound as ``<column>_<row>``: a batch of
-    the request log is one round trip, and its statement is built once per size."""
-    rows = [
-        {
-            column: sa.bindparam(f"{column}_{i}", type_=request_log.c[column].type)
-            for column in _COLUMNS
-        }
-        for i in range(count)
-    ]
-    return request_log.insert().values(rows)
+_INSERT = request_log.insert().values(
+    {column: sa.bindparam(column, type_=request_log.c[column].type) for column in _COLUMNS}
+)
+"""One row's INSERT: a batch runs it once per row in one trip (``Executor.many``), so
+its statement is prepared once whatever the batch size."""
 
 
 def _row(entry: LoggedRequest) -> dict[str, Any]:
@@ -95,13 +87,8 @@ class RequestLogMethods:
     async def write_request_log(self, rows: Sequence[LoggedRequest]) -> None:
         if not rows:
             return
-        values = {
-            f"{column}_{i}": value
-            for i, entry in enumerate(rows)
-            for column, value in _row(entry).items()
-        }
         async with self.transaction(write=True, single=True) as tx:
-            await tx.executor.execute(_insert_many(len(rows)), values)
+            await tx.executor.many(_INSERT, [_row(entry) for entry in rows])
 
     async def prune_request_log(self, before: datetime) -> int:
         async with self.transaction(write=True, single=True) as tx:

@@ -124,6 +124,9 @@ def _candidates(limit: int) -> Any:
     )
 
 
+_ANY_ACTIVE = sa.select(endpoints.c.id).where(endpoints.c.state == ACTIVE).limit(1)
+
+
 class SqlWebhooks:
     """Implements ``WebhookStore`` on the SqlStore's connections."""
 
@@ -179,6 +182,10 @@ class SqlWebhooks:
             next_attempt=None,
             failing_since=None,
         )
+
+    async def any_active(self) -> bool:
+        async with self.store.transaction(write=False) as tx:
+            return bool(await tx.executor.rows(_ANY_ACTIVE))
 
     async def due(self, owner: str, limit: int) -> list[uuid.UUID]:
         """The endpoints ``claim`` would take now: one read, no lock, no write."""

@@ -260,3 +260,37 @@ async def test_a_slow_receiver_holds_up_only_its_own_endpoint(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await worker.close()
+
+
+@pytest.mark.postgresql_only
+async def test_a_worker_without_endpoints_does_not_listen_for_commits(
+    app: FastAPI, create_user: CreateUser
+) -> None:
+    """Every commit would otherwise wake it (NOTIFY), for nothing to deliver."""
+    worker = deliverer(app, dataclasses.replace(FAST, poll=0.05))
+    running = asyncio.create_task(worker.run())
+    await create_user("nobody-listens")
+    await asyncio.sleep(0.2)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await worker.close()
+    assert app.state.store.wakeup._listener is None
+
+
+async def test_an_endpoint_added_while_the_worker_rests_is_served_within_the_poll(
+    app: FastAPI, create_user: CreateUser
+) -> None:
+    receiver = Receiver()
+    worker = deliverer(app, dataclasses.replace(FAST, poll=0.2))
+    running = asyncio.create_task(worker.run())
+    async with listening(receiver):
+        await asyncio.sleep(0.1)  # resting: no endpoint yet
+        await add_endpoint(app, receiver.url)
+        await create_user("after-the-endpoint")
+        async with asyncio.timeout(5):
+            while not receiver.received:  # noqa: ASYNC110 (another task receives)
+                await asyncio.sleep(0.01)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+    assert orjson.loads(receiver.received[0].body)["type"] == "user.created"
