@@ -18,7 +18,7 @@ from app.scim.context import RequestContext
 from app.scim.events import Snapshot, created
 from app.scim.resources import USER
 from app.scim.service import to_write, validate
-from tests.conftest import client_for, patch_payload, user_payload
+from tests.conftest import client_for, group_payload, patch_payload, user_payload
 from tests.events.helpers import all_events
 
 WRITERS = 8
@@ -26,12 +26,14 @@ CHANGES = 2000
 
 
 class Follower:
-    """A consumer reading ``GET /events?after=``: checks each batch continues the last."""
+    """A consumer reading ``GET /events?after=``: checks each batch continues the last, and
+    keeps a mirror of users and groups (members from the member events)."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.position = 0
         self.mirror: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, set[str]] = {}
         self.versions: dict[str, int] = {}
         self.seen = 0
 
@@ -43,42 +45,100 @@ class Follower:
             assert event["sequence"] == self.position + 1, "a gap or a repeat"
             self.position = event["sequence"]
             self.seen += 1
-            rid = event["resource_id"]
-            assert event["version"] > self.versions.get(rid, 0), "versions out of commit order"
-            self.versions[rid] = event["version"]
-            if event["type"] == "user.deleted":
-                self.mirror.pop(rid)
-            else:
-                self.mirror[rid] = event["resource"]
+            self._apply(event)
         assert page["next_after"] == self.position
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        rid, kind = event["resource_id"], event["type"]
+        # One write's events share its version (a group's rename and its new members).
+        assert event["version"] >= self.versions.get(rid, 0), "versions out of commit order"
+        self.versions[rid] = event["version"]
+        if kind.endswith(".deleted"):
+            self.mirror.pop(rid)
+            self.members.pop(rid, None)
+            return
+        self.mirror[rid] = event["resource"]
+        if kind == "group.created":
+            self.members[rid] = set()
+        values = {member["value"] for member in event["members"] or ()}
+        if kind == "group.members_added":
+            self.members[rid] |= values
+        elif kind == "group.members_removed":
+            self.members[rid] -= values
+
+
+class Writer:
+    """One identity provider connection: users and groups created, changed, deleted."""
+
+    def __init__(self, client: httpx.AsyncClient, seed: int) -> None:
+        self.client, self.seed, self.rng = client, seed, random.Random(seed)
+        self.users: list[str] = []
+        self.groups: list[str] = []
+
+    async def change(self, step: int) -> None:
+        roll = self.rng.random()
+        if not self.users or roll < 0.25:
+            body = user_payload(f"w{self.seed}-{step}", active=True)
+            self.users.append(await self._created("/scim/v2/Users", body))
+        elif not self.groups or roll < 0.3:
+            body = group_payload(f"g{self.seed}-{step}", self.rng.choice(self.users))
+            self.groups.append(await self._created("/scim/v2/Groups", body))
+        elif roll < 0.35:
+            await self._deleted(f"/scim/v2/Users/{self.users.pop()}")
+        elif roll < 0.37:
+            await self._deleted(f"/scim/v2/Groups/{self.groups.pop()}")
+        elif roll < 0.55:
+            await self._patched(f"/scim/v2/Groups/{self.rng.choice(self.groups)}", self._member())
+        elif roll < 0.6:
+            operation = {"op": "replace", "path": "displayName", "value": f"g{self.seed}-{step}"}
+            await self._patched(f"/scim/v2/Groups/{self.rng.choice(self.groups)}", operation)
+        else:
+            operation = {"op": "replace", "path": "displayName", "value": f"n{self.seed}-{step}"}
+            await self._patched(f"/scim/v2/Users/{self.rng.choice(self.users)}", operation)
+
+    def _member(self) -> dict[str, Any]:
+        member = self.rng.choice(self.users)
+        if self.rng.random() < 0.7:
+            return {"op": "add", "path": "members", "value": [{"value": member}]}
+        return {"op": "remove", "path": f'members[value eq "{member}"]'}
+
+    async def _created(self, path: str, body: dict[str, Any]) -> str:
+        response = await self.client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    async def _deleted(self, path: str) -> None:
+        response = await self.client.delete(path)
+        assert response.status_code == 204, response.text
+
+    async def _patched(self, path: str, operation: dict[str, Any]) -> None:
+        response = await self.client.patch(path, json=patch_payload(operation))
+        assert response.status_code in (200, 204), response.text
 
 
 async def _writer(client: httpx.AsyncClient, seed: int, changes: int, done: list[int]) -> None:
-    rng = random.Random(seed)
-    mine: list[str] = []
+    writer = Writer(client, seed)
     for step in range(changes):
-        if not mine or rng.random() < 0.3:
-            response = await client.post(
-                "/scim/v2/Users", json=user_payload(f"w{seed}-{step}", active=True)
-            )
-            assert response.status_code == 201, response.text
-            mine.append(response.json()["id"])
-        elif rng.random() < 0.1:
-            response = await client.delete(f"/scim/v2/Users/{mine.pop()}")
-            assert response.status_code == 204, response.text
-        else:
-            target = rng.choice(mine)
-            op = {"op": "replace", "path": "displayName", "value": f"n{seed}-{step}"}
-            response = await client.patch(f"/scim/v2/Users/{target}", json=patch_payload(op))
-            assert response.status_code == 200, response.text
+        await writer.change(step)
         done[0] += 1
 
 
-async def _full_read(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
-    response = await client.get("/scim/v2/Users", params={"count": 1000})
+async def _full_read(client: httpx.AsyncClient, endpoint: str) -> dict[str, dict[str, Any]]:
+    response = await client.get(f"/scim/v2/{endpoint}", params={"count": 1000})
     body = response.json()
     assert body["totalResults"] <= 1000
     return {r["id"]: r for r in body["Resources"]}
+
+
+async def _mirrored_now(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """What a full SCIM read shows: resources as events carry them (groups without their
+    members; users without the groups they are in, which the member events carry), and each
+    group's member ids."""
+    users, groups = await _full_read(client, "Users"), await _full_read(client, "Groups")
+    for user in users.values():
+        user.pop("groups", None)
+    members = {gid: {m["value"] for m in g.pop("members", [])} for gid, g in groups.items()}
+    return {**users, **groups}, members
 
 
 async def test_a_follower_sees_every_concurrent_change_once_in_commit_order(
@@ -95,8 +155,10 @@ async def test_a_follower_sees_every_concurrent_change_once_in_commit_order(
     await asyncio.gather(*writers)
     await follower.poll()
     assert done[0] == CHANGES
-    assert follower.seen == CHANGES
-    assert follower.mirror == await _full_read(client)
+    assert follower.seen == len(await all_events(app))
+    resources, members = await _mirrored_now(client)
+    assert follower.mirror == resources
+    assert follower.members == members
 
 
 async def _waiting_for_a_lock(app: FastAPI) -> int:
