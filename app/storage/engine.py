@@ -50,6 +50,13 @@ def _statement_name() -> str:
     return f"__scim_{uuid.uuid4().hex}__"
 
 
+def session_settings(statement_timeout_ms: int) -> dict[str, str]:
+    """Sent at connect (never behind PgBouncer, which refuses them). ``jit`` off: the
+    list statement's estimated cost (the derived ``groups`` of each row) hovers around
+    ``jit_above_cost``, and compiling it took ~15 ms of a 5 ms page."""
+    return {"statement_timeout": str(statement_timeout_ms), "jit": "off"}
+
+
 def create_engine(
     url: str, *, pool_size: int = 20, statement_timeout_ms: int = 30_000, pooler: bool = False
 ) -> AsyncEngine:
@@ -63,7 +70,7 @@ def create_engine(
         engine = create_async_engine(url, connect_args={"timeout": 30}, **codecs)
         _install_sqlite_hooks(engine)
         return engine
-    connect: dict[str, Any] = {"server_settings": {"statement_timeout": str(statement_timeout_ms)}}
+    connect: dict[str, Any] = {"server_settings": session_settings(statement_timeout_ms)}
     if pooler:
         connect = {
             "prepared_statement_cache_size": 0,

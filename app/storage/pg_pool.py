@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.storage.compiled import Compiler
+from app.storage.engine import session_settings
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -79,7 +80,7 @@ class PgPool:
             if self._pool is None:
                 _, options = self.engine.dialect.create_connect_args(self.engine.url)
                 cache = options.pop("prepared_statement_cache_size", 100)
-                session = {"statement_timeout": str(self._statement_timeout_ms)}
+                session = session_settings(self._statement_timeout_ms)
                 self._pool = await asyncpg.create_pool(
                     min_size=0,
                     max_size=self._pool_size,

@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from app.storage.engine import create_engine
 from app.storage.sqlite_pool import SqlitePool
@@ -78,3 +80,13 @@ async def test_sqlite_writers_take_turns_in_arrival_order(tmp_path: Path) -> Non
         assert order == list(range(8))
     finally:
         await pool.close()
+
+
+@pytest.mark.postgresql_only
+async def test_the_service_sessions_run_without_jit(app: FastAPI) -> None:
+    """JIT compiling the list statement cost three times the page itself."""
+    store = app.state.store
+    async with store.pg.connection() as connection:
+        assert await connection.fetchval("SHOW jit") == "off"
+    async with store.engine.connect() as connection:
+        assert (await connection.execute(sa.text("SHOW jit"))).scalar_one() == "off"
