@@ -141,24 +141,16 @@ def _window(
     window = sa.select(resources.c.id.label("wid"), *labelled).select_from(source)
     if not query.cursor_mode:
         if seek:
-            # The scope (an unfiltered list of one type) as two row comparisons over the
-            # index's whole key, tenant and type first: from the position to the last row
-            # of the tenant's type. With ``tenant = ..`` beside them, the index scan would
-            # start where the equality does (the tenant's first row) and filter its way to
-            # the position: a page at 100,000 walked 100,000 index entries.
-            scope = (resources.c.tenant, resources.c.resource_type)
-            bound = (_TENANT, sa.literal(query.kinds[0].name, sa.String()))
-            after = sa.tuple_(*scope, *parts) >= sa.tuple_(
-                *bound,
+            # The position as a row comparison over the index's last columns, beside the
+            # scope's equalities on its first ones: the scan starts at the position (the
+            # page at 100,000 reads its own entries) and the index's order is the page's,
+            # also in the generic plan of the prepared statement.
+            after = sa.tuple_(*parts) >= sa.tuple_(
                 sa.bindparam("s0", type_=parts[0].type),
                 sa.bindparam("s1", type_=parts[1].type),
             )
-            where = sa.and_(after, sa.tuple_(*scope) <= sa.tuple_(*bound))
-            # Ordered by the index's whole key too: without the equalities the planner
-            # no longer knows tenant and type are constant, and would sort.
-            ordered = window.where(where).order_by(*scope, *order_by(key))
-        else:
-            ordered = window.where(where).order_by(*order_by(key))
+            where = sa.and_(where, after)
+        ordered = window.where(where).order_by(*order_by(key))
         return ordered.offset(_OFFSET).limit(_LIMIT).subquery("window")
     backwards = query.cursor is not None and query.cursor.backwards
     if query.cursor is not None:

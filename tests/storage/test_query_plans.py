@@ -113,6 +113,7 @@ async def _plans(
     *,
     before: str | None = None,
     explain: str = "EXPLAIN ",
+    plans_as: str = "auto",
     **kwargs: Any,
 ) -> list[Any]:
     """EXPLAIN of every statement on ``resources`` the request ran, with its parameters
@@ -136,6 +137,8 @@ async def _plans(
     assert response.status_code < 300, response.text
     plans = []
     async with engine.connect() as connection:
+        # ``force_generic_plan``: as a prepared statement is planned after its fifth run.
+        await connection.exec_driver_sql(f"SET plan_cache_mode = {plans_as}")
         for statement, parameters in executed:
             rows = list(await connection.exec_driver_sql(explain + statement, parameters))
             text = isinstance(rows[0][0], str)  # FORMAT JSON comes back decoded
@@ -187,7 +190,7 @@ async def test_next_deep_page_seeks_in_the_creation_order_index(planned: FastAPI
     before = "/scim/v2/Users?startIndex=9801&count=100"
     plans = await _plans(planned, "GET", "/scim/v2/Users?startIndex=9901&count=100", before=before)
     _uses(plans, CREATED)
-    assert all("Index Cond: ((ROW(tenant, resource_type, created, id) >=" in p for p in plans)
+    assert all("AND (ROW(created, id) >= ROW(" in p for p in plans), plans
 
 
 def _nodes(plan: dict[str, Any], parent: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -196,13 +199,18 @@ def _nodes(plan: dict[str, Any], parent: str = "") -> Iterator[tuple[str, dict[s
         yield from _nodes(child, plan["Node Type"])
 
 
-async def test_a_deep_page_reads_only_its_own_entries_of_the_index(planned: FastAPI) -> None:
+@pytest.mark.parametrize("plans_as", ["force_custom_plan", "force_generic_plan"])
+async def test_a_deep_page_reads_only_its_own_entries_of_the_index(
+    planned: FastAPI, plans_as: str
+) -> None:
     """From the position on, not from the tenant's first row (a page at 100,000 used to walk
-    100,000 entries), and in the index's order, with no sort of the tenant's rows."""
+    100,000 entries), and in the index's order, with no sort of the tenant's rows: also in
+    the generic plan, which a prepared statement switches to (a parallel scan and sort of
+    the whole tenant took 10 ms where the index takes 1)."""
     before = "/scim/v2/Users?startIndex=9801&count=100"
     path = "/scim/v2/Users?startIndex=9901&count=100"
     explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
-    plans = await _plans(planned, "GET", path, before=before, explain=explain)
+    plans = await _plans(planned, "GET", path, before=before, explain=explain, plans_as=plans_as)
     (plan,) = plans
     scans = [
         (parent, node)
