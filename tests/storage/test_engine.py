@@ -83,10 +83,16 @@ async def test_sqlite_writers_take_turns_in_arrival_order(tmp_path: Path) -> Non
 
 
 @pytest.mark.postgresql_only
-async def test_the_service_sessions_run_without_jit(app: FastAPI) -> None:
-    """JIT compiling the list statement cost three times the page itself."""
+@pytest.mark.parametrize(
+    ("setting", "value"), [("jit", "off"), ("max_parallel_workers_per_gather", "0")]
+)
+async def test_the_service_sessions_run_short_statements_alone(
+    app: FastAPI, setting: str, value: str
+) -> None:
+    """No JIT (compiling the list statement cost ten times running it) and no parallel
+    workers (the generic plan of a deep page became a parallel scan of the tenant)."""
     store = app.state.store
     async with store.pg.connection() as connection:
-        assert await connection.fetchval("SHOW jit") == "off"
+        assert await connection.fetchval(f"SHOW {setting}") == value
     async with store.engine.connect() as connection:
-        assert (await connection.execute(sa.text("SHOW jit"))).scalar_one() == "off"
+        assert (await connection.execute(sa.text(f"SHOW {setting}"))).scalar_one() == value
