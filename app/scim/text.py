@@ -49,8 +49,9 @@ def instant(value: datetime) -> str:
     if utc.tzinfo is not UTC:
         utc = utc.astimezone(UTC)
     # isoformat pads years before 1000 (strftime's %Y does not) and always writes the
-    # microseconds with this timespec, so the width is fixed.
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # microseconds with this timespec, so the width is fixed; "+00:00" becomes "Z" (a list
+    # page writes 200 of these: slicing costs less than a copy without the zone).
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_instant(value: str) -> str | None:

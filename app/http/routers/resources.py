@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from enum import Enum
 
 from fastapi import FastAPI, Request
@@ -146,7 +145,7 @@ def install(app: FastAPI, prefix: str, kind: ResourceKind) -> None:
     async def list_all(request: Request) -> Response:
         ctx, built = await caller(request), runtime(request)
         projection = params.projection(request)
-        listed = asdict(params.list_params(request))
+        listed = params.list_params(request).arguments()
         query = list_query([kind], **listed, limits=built.limits, tenant=ctx.tenant)
         page = await service.search(built.store, ctx, query, Wanted(projection))
         return scim(list_response(ctx, query, page, projection, built.limits))
