@@ -1,16 +1,19 @@
 """Change events: their cost on writes, and webhook delivery lag (issue 12), in one run.
 
 Usage: ``.venv/bin/python bench/events.py [--quick]`` (root: initdb runs as ``postgres``;
-``--quick`` makes 3 s runs and a 5 s lag run, about 2 minutes; else about 4).
+``--quick`` makes 3 s runs and a 5 s lag run, about 3 minutes; else about 6).
 
 - Setup as ``bench/compare.py``: a throwaway PostgreSQL cluster pinned to core 0, one
   database with 10,000 users; a webhook receiver in this process (core 1, beside wrk)
   answering 200 to every POST.
 - Cost: this service on that database with ``SCIM_EVENTS=off``, with events and no
   endpoint, and with events and one webhook endpoint delivered inside the server process;
-  wrk ``post`` and ``patch`` on each. Printed: req/s and server + database CPU per request,
-  and the ratios
-  events/off (the target: throughput at least 0.9x, i.e. CPU per request at most 1/0.9).
+  wrk ``post`` and ``patch`` on each. Each configuration runs twice, in an order and then
+  its reverse, each run after a VACUUM of the tables the runs write (autovacuum is off, and
+  the dead rows and index entries of earlier runs would otherwise fall on later ones).
+  Printed: req/s and server + database CPU per request of both runs together, and the
+  ratios events/off (the target: throughput at least 0.9x, i.e. CPU per request at most
+  1/0.9).
 - Lag: with events and the endpoint, a paced client makes 100 writes/s (POSTs); the
   receiver notes when each delivery arrives; lag is arrival minus the event's ``time``
   (taken in the write's transaction, just before commit). Printed: p50 and p99 (target:
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import statistics
@@ -35,7 +39,7 @@ from pathlib import Path
 
 import httpx
 from _cluster import throwaway_cluster
-from _database import bulk_users, fresh_database
+from _database import bulk_users, fresh_database, run_sql
 from _procs import Server, free_port
 from _wrk import Figures, Load, Target, measure
 
@@ -106,19 +110,30 @@ def _service(url: str, work: Path, name: str, events: bool) -> Server:
     )
 
 
-def _add_endpoint(url: str, receiver: Receiver) -> None:
+def _webhook(url: str, *arguments: str) -> str:
+    """``python -m app webhook ...`` on the bench database; its first line of stdout."""
     env = {**os.environ, "SCIM_DATABASE_URL": url}
-    argv = [
-        sys.executable,
-        "-m",
-        "app",
-        "webhook",
-        "add",
-        "--url",
-        receiver.url,
-        "--allow-insecure",
-    ]
-    subprocess.run(argv, env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    argv = [sys.executable, "-m", "app", "webhook", *arguments]
+    done = subprocess.run(argv, env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    return done.stdout.decode().splitlines()[0].split()[0] if done.stdout.strip() else ""
+
+
+WRITTEN = ("resources", "events", "event_sequences", "resource_counts", "request_log")
+"""Vacuumed before every run, then a CHECKPOINT: each run starts from a database without
+the dead rows and index entries the run before left (autovacuum is off in the bench
+cluster) and right after a checkpoint (after one, the first change of each page writes
+the whole page to the WAL), so a later configuration pays for nothing an earlier one did."""
+
+
+def _pooled(runs: list[Figures]) -> Figures:
+    """Several runs of one configuration as one: their requests, seconds and CPU added."""
+    first = runs[0]
+    return dataclasses.replace(
+        first,
+        requests=sum(r.requests for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        cpu_seconds=sum(r.cpu_seconds for r in runs),
+    )
 
 
 def _cost(load: Load, server: Server, pids: tuple[int, ...], ids: Path) -> dict[str, Figures]:
@@ -194,24 +209,38 @@ def main() -> int:
         users = asyncio.run(bulk_users(url, 0, USERS))
         ids = work / "ids"
         ids.write_text("".join(f"{user_id}\n" for user_id, _ in users))
-        results: dict[str, dict[str, Figures]] = {}
+        measured: dict[str, dict[str, list[Figures]]] = {}
         lags: list[float] = []
-        rows = (
+        # Each configuration twice, in an order and its reverse, so drift of the machine
+        # or of the database over the run falls on all of them alike.
+        configurations = (
             ("events off", False, False),
             ("events", True, False),
             ("events + 1 webhook", True, True),
         )
-        for name, events, hook in rows:
-            if hook:
-                _add_endpoint(url, receiver)
+        endpoint = ""
+        for name, events, hook in (*configurations, *reversed(configurations)):
+            if hook and not endpoint:
+                endpoint = _webhook(url, "add", "--url", receiver.url, "--allow-insecure")
+            if not hook and endpoint:
+                _webhook(url, "remove", endpoint)
+                endpoint = ""
+            asyncio.run(run_sql(url, *(f"VACUUM {table}" for table in WRITTEN), "CHECKPOINT"))
             server = _service(url, work, name.replace(" ", "-").replace("+", ""), events)
             server.start()
             try:
-                results[name] = _cost(load, server, (server.pid, cluster.postmaster_pid()), ids)
-                if hook:
+                figures = _cost(load, server, (server.pid, cluster.postmaster_pid()), ids)
+                for kind, run in figures.items():
+                    measured.setdefault(name, {}).setdefault(kind, []).append(run)
+                print(_row(f"  run: {name}", figures), flush=True)
+                if hook and not lags:
                     lags = _lag(server, receiver, 5.0 if args.quick else 10.0)
             finally:
                 server.stop()
+        results = {
+            name: {kind: _pooled(runs) for kind, runs in kinds.items()}
+            for name, kinds in measured.items()
+        }
     off = results["events off"]
     print("\n".join(_row(name, figures) for name, figures in results.items()))
     for kind in ("post", "patch"):
