@@ -127,14 +127,9 @@ class Deliverer:
             if idle:
                 # No endpoint at all (most deployments): look again every ``poll`` without
                 # listening, or every commit of every process would wake this loop.
-                await self._rest()
+                await asyncio.sleep(self.config.poll)
             else:
                 await self._idle(DEBOUNCE_SECONDS if started else IDLE_DEBOUNCE_SECONDS)
-
-    async def _rest(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.config.poll):
-                await self._kick.wait()
 
     async def _start_drains(self) -> bool:
         """Claim (a write) only when a read finds a due endpoint no drain here serves:

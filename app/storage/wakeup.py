@@ -47,12 +47,12 @@ class Wakeup:
         return self._event
 
     async def _listen(self) -> None:
-        if self._engine is None or self._closed or self._listening():
+        if self._engine is None or self._closed or self.listening:
             return
         if time.monotonic() - self._failed_at < RETRY_SECONDS:
             return
         async with self._opening:
-            if self._closed or self._listening():
+            if self._closed or self.listening:
                 return
             try:
                 connection = await self._open()
@@ -65,7 +65,9 @@ class Wakeup:
                 return
             self._listener = connection
 
-    def _listening(self) -> bool:
+    @property
+    def listening(self) -> bool:
+        """Whether a LISTEN connection is open."""
         return self._listener is not None and not self._listener.is_closed()
 
     async def _open(self) -> asyncpg.Connection:

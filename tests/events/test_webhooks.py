@@ -274,7 +274,7 @@ async def test_a_worker_without_endpoints_does_not_listen_for_commits(
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     await worker.close()
-    assert app.state.store.wakeup._listener is None
+    assert not app.state.store.wakeup.listening
 
 
 async def test_an_endpoint_added_while_the_worker_rests_is_served_within_the_poll(

@@ -62,4 +62,4 @@ async def test_a_waiter_after_close_opens_nothing(app: FastAPI) -> None:
     wakeup = Wakeup(app.state.store.engine)
     await wakeup.close()
     await wakeup.waiter()
-    assert wakeup._listener is None
+    assert not wakeup.listening
