@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     readyz_checks_db: bool = Field(
         default=True, description="GET /readyz checks the database (and its schema)."
     )
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's OpenTelemetry spans and metrics, for a process with a "
+        "configured provider (off: FastAPI would look the providers up on every request).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -63,12 +63,14 @@ class Projection:
 
     def wants(self, attribute: str) -> bool:
         """Whether a top-level core attribute (``members``) may appear in the response."""
+        if not self.attributes and not self.excluded:
+            return True  # every read without a projection: no lower-casing, no set built
         name = attribute.lower()
         if name in _ALWAYS:
             return True
         if self.attributes:
             return any(_core(a) == name or _core(a).startswith(f"{name}.") for a in self.attributes)
-        return name not in {_core(e) for e in self.excluded}
+        return all(_core(e) != name for e in self.excluded)
 
     def apply(self, document: dict[str, Any], kind: ResourceKind) -> dict[str, Any]:
         if not self.attributes and not self.excluded:
