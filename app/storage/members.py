@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from scim2_models import InvalidValueException
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,6 +65,71 @@ def _display(names: tuple[str, ...]) -> Any:
     return sa.func.coalesce(resources.c.display_name, *fallbacks)
 
 
+_COLUMNS = ("group_id", "member_id", "member_type", "display")
+
+
+@lru_cache(maxsize=2)
+def _add_statement(on_sqlite: bool) -> Any:
+    """One INSERT for any number of members, its rows in one array (PostgreSQL) or JSON
+    (SQLite) parameter: built and compiled once. A multi-row VALUES statement was built
+    and compiled by SQLAlchemy for every add, 45 ms of the 90 ms a 1,000-member add took."""
+    group = sa.bindparam("group_id", type_=sa.Uuid())
+    if on_sqlite:
+        rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String())).table_valued("value")
+        item = [
+            sa.func.json_extract(rows.c.value, sa.literal_column(f"'$[{i}]'")) for i in range(3)
+        ]
+        select = sa.select(group, *item).where(sa.true())  # SQLite's upsert wants a WHERE
+        insert: Any = sqlite.insert(memberships)
+    else:
+        arrays = sa.func.unnest(
+            sa.bindparam("member_ids", type_=postgresql.ARRAY(sa.Uuid())),
+            sa.bindparam("member_types", type_=postgresql.ARRAY(sa.String())),
+            sa.bindparam("displays", type_=postgresql.ARRAY(sa.String())),
+        ).table_valued(
+            sa.column("member_id", sa.Uuid()),
+            sa.column("member_type", sa.String()),
+            sa.column("display", sa.String()),
+        )
+        unpacked = arrays.render_derived()
+        select = sa.select(group, unpacked.c.member_id, unpacked.c.member_type, unpacked.c.display)
+        insert = postgresql.insert(memberships)
+    return insert.from_select(_COLUMNS, select).on_conflict_do_nothing().returning(*_MOVED)
+
+
+def _add_params(on_sqlite: bool, group_id: uuid.UUID, chunk: Sequence[MemberRow]) -> dict[str, Any]:
+    if on_sqlite:  # ids as SQLAlchemy's Uuid stores them there: 32 hex digits
+        rows = [[m.id.hex, m.type, m.display] for m in chunk]
+        return {"group_id": group_id, "rows": orjson.dumps(rows).decode()}
+    return {
+        "group_id": group_id,
+        "member_ids": [m.id for m in chunk],
+        "member_types": [m.type for m in chunk],
+        "displays": [m.display for m in chunk],
+    }
+
+
+def _among(column: Any, on_sqlite: bool, name: str) -> Any:
+    """``column`` is one of the ids in parameter ``name``: an array on PostgreSQL, a JSON
+    array of 32-hex-digit ids (how SQLAlchemy's Uuid stores them) on SQLite. A statement
+    using it is built once, where an expanding IN list is rendered anew for every call."""
+    if on_sqlite:
+        listed = sa.func.json_each(sa.bindparam(name, type_=sa.String())).table_valued("value")
+        return column.in_(sa.select(listed.c.value))
+    return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Uuid())))
+
+
+def _id_list(on_sqlite: bool, ids: Sequence[uuid.UUID]) -> Any:
+    return orjson.dumps([i.hex for i in ids]).decode() if on_sqlite else list(ids)
+
+
+@lru_cache(maxsize=2)
+def _remove_statement(on_sqlite: bool) -> Any:
+    group = memberships.c.group_id == sa.bindparam("group_id", type_=sa.Uuid())
+    named = _among(memberships.c.member_id, on_sqlite, "ids")
+    return memberships.delete().where(group, named).returning(*_MOVED)
+
+
 def _display_names(kind: ResourceKind) -> tuple[str, ...]:
     names = {m.name_attribute for m in kind.member_types.values() if m.name_attribute}
     return tuple(sorted(names - {"displayName"}))
@@ -78,9 +144,6 @@ class MembershipOps:
     def nests_serially(self) -> bool:
         """Whether nesting writers must take the advisory lock (not on SQLite)."""
         return not self.sqlite
-
-    def _insert(self) -> Any:
-        return (sqlite.insert if self.sqlite else postgresql.insert)(memberships)
 
     async def resolve_members(
         self, kind: ResourceKind, tenant: str, ids: Sequence[uuid.UUID]
@@ -99,21 +162,13 @@ class MembershipOps:
         return found
 
     async def add_members(self, group_id: uuid.UUID, members: Sequence[MemberRow]) -> Moved:
-        """Multi-row INSERT, ignoring members the group already has; the rows inserted."""
+        """One INSERT per chunk, ignoring members the group already has; the rows inserted."""
         added: list[tuple[uuid.UUID, str]] = []
+        statement = _add_statement(self.sqlite)
         for chunk in _chunks(members):
-            rows = [
-                {
-                    "group_id": group_id,
-                    "member_id": m.id,
-                    "member_type": m.type,
-                    "display": m.display,
-                }
-                for m in chunk
-            ]
-            statement = self._insert().values(rows).on_conflict_do_nothing().returning(*_MOVED)
+            params = _add_params(self.sqlite, group_id, chunk)
             try:
-                added += _moved(await self.executor.rows(statement))
+                added += _moved(await self.executor.rows(statement, params))
             except INTEGRITY_ERRORS as exc:
                 # Checked to exist, then deleted by a concurrent request before this insert.
                 raise InvalidValueException(
@@ -124,13 +179,10 @@ class MembershipOps:
     async def remove_members(self, group_id: uuid.UUID, member_ids: Sequence[uuid.UUID]) -> Moved:
         """DELETE exactly the named rows; the rows deleted (absent members are no error)."""
         removed: list[tuple[uuid.UUID, str]] = []
+        statement = _remove_statement(self.sqlite)
         for chunk in _chunks(member_ids):
-            statement = (
-                memberships.delete()
-                .where(memberships.c.group_id == group_id, memberships.c.member_id.in_(chunk))
-                .returning(*_MOVED)
-            )
-            removed += _moved(await self.executor.rows(statement))
+            params = {"group_id": group_id, "ids": _id_list(self.sqlite, chunk)}
+            removed += _moved(await self.executor.rows(statement, params))
         return removed
 
     async def clear_members(self, group_id: uuid.UUID) -> Moved:
