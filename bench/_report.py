@@ -9,17 +9,22 @@ from _checks import KINDS, ROWS, Verdict
 from _wrk import Figures
 
 HEADER = (
-    f"  {'':<32}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'CPU-ms/req':>12}"
+    f"  {'':<32}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'CPU-ms/req':>12}{'of it DB':>10}"
     f"{'requests':>10}{'errors':>8}{'use %':>7}{'others %':>10}"
 )
 LEGEND = [
     "",
     "CPU-ms/req and use %: server + database processes, per request and as a share of",
-    "their core (core 0). others %: share of core 0 / of wrk's core 1 used by other",
-    "processes meanwhile. Marks: ! non-2xx or socket errors; ~ under 10 requests per",
-    "connection, so req/s reads low (in-flight requests are lost); * disturbed by other",
-    "processes even after two re-runs (bench/_wrk.py).",
+    "their core (core 0); of it DB: the database processes' part. others %: share of",
+    "core 0 / of wrk's core 1 used by other processes meanwhile. Marks: ! non-2xx or",
+    "socket errors; ~ under 10 requests per connection, so req/s reads low (in-flight",
+    "requests are lost); * disturbed by other processes even after two re-runs",
+    "(bench/_wrk.py).",
 ]
+
+
+def _db(figures: Figures) -> str:
+    return f"{figures.db_cpu_ms:.3f}" if figures.database_seconds else "-"
 
 
 def _row(label: str, figures: Figures) -> str:
@@ -28,7 +33,7 @@ def _row(label: str, figures: Figures) -> str:
     others = f"{figures.others[0] * 100:.0f}/{figures.others[1] * 100:.0f}"
     return (
         f"  {label:<32}{figures.rps:>9.1f}{figures.p50_ms:>10.2f}{figures.p99_ms:>10.2f}"
-        f"{figures.cpu_ms:>12.3f}{figures.requests:>10}{figures.errors:>8}"
+        f"{figures.cpu_ms:>12.3f}{_db(figures):>10}{figures.requests:>10}{figures.errors:>8}"
         f"{figures.usage * 100:>7.0f}{others:>10}{marks}"
     )
 

@@ -75,6 +75,9 @@ class Figures:
     connections: int
     others: tuple[float, float] = (0.0, 0.0)
     first_error: str = ""
+    database_seconds: float = 0.0
+    """The part of ``cpu_seconds`` spent by the database's processes (the roots after the
+    first), so a request's cost can be split between the server and PostgreSQL."""
 
     @property
     def rps(self) -> float:
@@ -89,6 +92,11 @@ class Figures:
     def cpu_ms(self) -> float:
         """Server + database CPU milliseconds per request."""
         return 1000 * self.cpu_seconds / self.requests if self.requests else float("inf")
+
+    @property
+    def db_cpu_ms(self) -> float:
+        """Database CPU milliseconds per request (part of ``cpu_ms``)."""
+        return 1000 * self.database_seconds / self.requests if self.requests else float("inf")
 
     @property
     def errors(self) -> int:
@@ -115,6 +123,7 @@ class Figures:
             "rps": self.rps,
             "ms_per_req": self.ms_per_req,
             "cpu_ms_per_req": self.cpu_ms,
+            "db_cpu_ms_per_req": self.db_cpu_ms,
             "few_requests": self.few,
             "server_core_usage": self.usage,
             "others_share_server_core": self.others[0],
@@ -175,9 +184,12 @@ def _measured(
     """One measured run, with what the server and others used of the two cores meanwhile."""
     cores = (load.server_core, load.core)
     busy = [core_busy_seconds(core) for core in cores]
+    databases = target.cpu_roots[1:]
     server, client, began = cpu_seconds(target.cpu_roots), _children_seconds(), time.monotonic()
+    database = cpu_seconds(databases) if databases else 0.0
     raw = _wrk(load, target, script, args, seconds)
     server, client = cpu_seconds(target.cpu_roots) - server, _children_seconds() - client
+    database = (cpu_seconds(databases) - database) if databases else 0.0
     busy = [core_busy_seconds(core) - before for core, before in zip(cores, busy, strict=True)]
     wall = time.monotonic() - began
     others = (max(0.0, busy[0] - server) / wall, max(0.0, busy[1] - client) / wall)
@@ -193,6 +205,7 @@ def _measured(
         connections=load.connections,
         others=others,
         first_error=first_error[:200],
+        database_seconds=database,
     )
 
 

@@ -28,6 +28,9 @@ Everything is a ratio of figures measured in the same run, on a shared and noisy
 - Sections: the 100,000-user scale, group PATCH cost at 1,000 vs 50,000 members
   (bench/_groups.py), server RSS after 10,000 and 100,000 mixed requests, and this
   service on SQLite under 16 concurrent writers.
+- The floor of PATCH and POST (bench/_floor.py): scim2-models' own work on the bench's
+  bodies, PostgreSQL's part of this service's write and the bare stack's server-side cost
+  of one request, added up beside the budget of the 1.2x-scim2-server targets.
 
 The targets (bench/_checks.py) come from the project's performance issue; the run ends
 with ``N PASS / M FAIL``. ``--only`` takes target tags: get, filter, patch, post, list,
@@ -55,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _floor
 import _groups
 import _peer
 import _report
@@ -305,13 +309,22 @@ class Bench:
         if "memory" in plan.sections:
             self.memory(self.stores["fresh"])
 
+    def floor(self) -> None:
+        """The floor of PATCH and POST (bench/_floor.py), once every server has stopped."""
+        figures = self.figures()
+        if not any(f"svc.{kind}.db_cpu_ms" in figures for kind in ("patch", "post")):
+            return
+        found = _floor.floor(figures, _floor.scim2_models_ms())
+        if found:
+            self.sections["floor"] = found
+
     # -- results ----------------------------------------------------------------------
 
     def figures(self) -> dict[str, float]:
         flat: dict[str, float] = {}
         for row, kinds in self.runs.items():
             for kind, figures in kinds.items():
-                for metric in ("rps", "ms_per_req", "cpu_ms", "p50_ms", "p99_ms"):
+                for metric in ("rps", "ms_per_req", "cpu_ms", "db_cpu_ms", "p50_ms", "p99_ms"):
                     flat[f"{row}.{kind}.{metric}"] = getattr(figures, metric)
                 if figures.cpu_ms:
                     flat[f"{row}.{kind}.per_cpu_s"] = 1000 / figures.cpu_ms
@@ -428,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench = Bench(cluster, work, load)
             try:
                 bench.run(plan)
+                bench.floor()
             except Exception as exc:  # report what was measured, then say what broke
                 traceback.print_exc()
                 broken = exc
@@ -440,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *_report.tables(bench.runs),
         *_report.groups(bench.sections.get("groups", {})),
         *_report.memory(bench.sections.get("memory", {})),
+        *_floor.lines(bench.sections.get("floor", {})),
         *_report.verdicts(verdicts),
     ]
     print("\n".join(lines))
