@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
+from _database import user_document
 from scim2_models import Context, EnterpriseUser, PatchOp, User
 
 TARGET = 1.2
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 PATCH_BODIES = [  # bench/lua/patch.lua's three bodies
     {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": False}}]},
@@ -32,33 +32,11 @@ PATCH_BODIES = [  # bench/lua/patch.lua's three bodies
         "Operations": [{"op": "replace", "path": "displayName", "value": "Renamed 1-2"}],
     },
 ]
-STORED = {  # a user as bench/_database.py loads it, as read back for a PATCH
-    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+STORED = {  # a bulk-loaded user as read back for a PATCH
+    **user_document(1),
     "id": "2819c223-7f76-453a-919d-413861904646",
-    "userName": "user000001@example.com",
-    "name": {"familyName": "Family1", "givenName": "Given1"},
-    "displayName": "Given1 Family1",
-    "active": True,
-    "emails": [{"value": "user000001@example.com", "type": "work", "primary": True}],
-    ENTERPRISE: {"department": "Sales"},
     "meta": {"resourceType": "User", "created": "2026-01-01T00:00:00Z", "version": 'W/"1"'},
 }
-
-
-def _post_body(index: int) -> bytes:
-    """bench/lua/post.lua's user, with a userName new to this process."""
-    name = f"floor-{index}@example.com"
-    return orjson.dumps(
-        {
-            "schemas": STORED["schemas"],
-            "userName": name,
-            "name": {"givenName": "Bench", "familyName": f"User {index}"},
-            "displayName": f"Bench User {index}",
-            "active": True,
-            "emails": [{"value": name, "type": "work", "primary": True}],
-            ENTERPRISE: {"department": "Engineering"},
-        }
-    )
 
 
 def _cpu_ms(work: Callable[[int], object], rounds: int = 2000) -> float:
@@ -87,8 +65,9 @@ def scim2_models_ms() -> dict[str, float]:
         resource.model_dump(scim_ctx=Context.RESOURCE_PATCH_RESPONSE)
 
     def post(index: int) -> None:
+        body = orjson.dumps(user_document(100_000 + index))  # a userName new to this process
         resource = model.model_validate(
-            orjson.loads(_post_body(index)), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+            orjson.loads(body), scim_ctx=Context.RESOURCE_CREATION_REQUEST
         )
         resource.model_dump(scim_ctx=Context.RESOURCE_CREATION_RESPONSE)
 

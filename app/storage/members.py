@@ -109,24 +109,21 @@ def _add_params(on_sqlite: bool, group_id: uuid.UUID, chunk: Sequence[MemberRow]
     }
 
 
-def _among(column: Any, on_sqlite: bool, name: str) -> Any:
-    """``column`` is one of the ids in parameter ``name``: an array on PostgreSQL, a JSON
-    array of 32-hex-digit ids (how SQLAlchemy's Uuid stores them) on SQLite. A statement
-    using it is built once, where an expanding IN list is rendered anew for every call."""
-    if on_sqlite:
-        listed = sa.func.json_each(sa.bindparam(name, type_=sa.String())).table_valued("value")
-        return column.in_(sa.select(listed.c.value))
-    return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Uuid())))
-
-
 def _id_list(on_sqlite: bool, ids: Sequence[uuid.UUID]) -> Any:
     return orjson.dumps([i.hex for i in ids]).decode() if on_sqlite else list(ids)
 
 
 @lru_cache(maxsize=2)
 def _remove_statement(on_sqlite: bool) -> Any:
+    """The DELETE of named members, built once: its ids are one parameter (an array on
+    PostgreSQL, a JSON array on SQLite), where an expanding IN list is rendered per call."""
+    member = memberships.c.member_id
+    if on_sqlite:
+        listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String())).table_valued("value")
+        named = member.in_(sa.select(listed.c.value))
+    else:
+        named = member == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid())))
     group = memberships.c.group_id == sa.bindparam("group_id", type_=sa.Uuid())
-    named = _among(memberships.c.member_id, on_sqlite, "ids")
     return memberships.delete().where(group, named).returning(*_MOVED)
 
 
