@@ -264,14 +264,28 @@ def live_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="session")
 def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """``python -m app serve`` on a free loopback port, stopped at the end of the session."""
+    """``python -m app serve`` on default settings (what an operator gets), on a free
+    loopback port, stopped at the end of the session."""
     from tests.live import serve
 
-    # Default settings, but for the bundled agent types scim-sanity's Agent and
-    # AgenticApplication phases run against.
-    env = {"SCIM_RESOURCE_TYPES": "Agent,AgenticApplication"}
     log = tmp_path_factory.mktemp("live-log") / "server.log"
-    with serve(live_database_url, log, env=env) as server:
+    with serve(live_database_url, log) as server:
+        yield server
+
+
+AGENT_TYPES = {"SCIM_RESOURCE_TYPES": "Agent,AgenticApplication"}
+"""The one setting of ``agent_server``: the optional bundled agent types served too."""
+
+
+@pytest.fixture(scope="session")
+def agent_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A live server on its own database with the optional agent types on, for the external
+    suites' Agent and AgenticApplication phases (off by default, so ``live_server`` skips them)."""
+    from tests.live import live_database, serve
+
+    url = live_database(database_url, tmp_path_factory.mktemp("agents"), "agents")
+    log = tmp_path_factory.mktemp("agents-log") / "server.log"
+    with serve(url, log, env=AGENT_TYPES) as server:
         yield server
 
 

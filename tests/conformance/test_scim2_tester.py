@@ -1,4 +1,5 @@
-"""scim2-tester (python-scim) against a live server: every check SUCCESS, COMPLIANT or ACCEPTABLE.
+"""scim2-tester (python-scim) against live servers: every check SUCCESS, COMPLIANT or ACCEPTABLE,
+on default settings and with the optional agent types served too.
 
 scim2-tester discovers the server from /ServiceProviderConfig, /ResourceTypes and /Schemas
 (RFC 7644 §4), then runs create, read, list, attribute projection, .search, replace, PATCH and
@@ -34,10 +35,13 @@ def _describe(result: CheckResult) -> str:
     return f"{result.status.name:9} {where}{result.title}: {result.reason}"
 
 
-@pytest.fixture(scope="session")
-def tester_results(live_server: LiveServer) -> list[CheckResult]:
-    """One full scim2-tester run per backend, shared by the assertions below."""
-    with httpx2.Client(base_url=live_server.base_url, headers=live_server.headers) as http:
+@pytest.fixture(scope="session", params=["default settings", "agent types on"])
+def tester_results(
+    request: pytest.FixtureRequest, live_server: LiveServer, agent_server: LiveServer
+) -> list[CheckResult]:
+    """One full scim2-tester run per backend and configuration, shared by the assertions."""
+    server = live_server if request.param == "default settings" else agent_server
+    with httpx2.Client(base_url=server.base_url, headers=server.headers) as http:
         return check_server(SyncSCIMClient(http))
 
 
